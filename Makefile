@@ -1,0 +1,32 @@
+# The two commands a newcomer needs (see README): `make demo` and `make test`.
+# Both install everything first; nothing here needs anything installed by hand but Python 3.11+,
+# make and (for the sandbox) Node.js with npm.
+
+UV_VERSION := 0.13.8
+# Evaluated when used, i.e. after `install` has put uv in place.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test install lint typecheck unit
+
+install:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+
+demo: install
+	$(UV) run projectk demo $(DEMO_ARGS)
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: install
+	$(UV) run mypy
+
+test: install lint typecheck
+	$(UV) run pytest $(PYTEST_ARGS)
+
+unit: install
+	$(UV) run pytest -m "not slow and not devserver and not sandbox" $(PYTEST_ARGS)

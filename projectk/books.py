@@ -1,0 +1,167 @@
+"""The pair's books: pure state transitions of a PairState.
+
+Invariants:
+- Each function returns a new state (and the alerts it implies); none mutates its input.
+- A mirror report is applied at most once: a report for a fill that is not in flight is ignored.
+- Reserved budget is released exactly when its child reports; spent budget never goes below 0.
+- Positions use average cost: a sale removes cost in proportion to the shares sold, and realized
+  PnL is the proceeds minus that cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from projectk.messages import AlertLevel
+from projectk.models import (
+    InFlight,
+    MirrorOutcome,
+    MirrorReport,
+    PairState,
+    PairStatus,
+    Position,
+    Side,
+)
+
+MAX_RECENT_FILL_IDS = 512  # dedup memory; the cursor and the child id guard beyond it
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """An alert a transition asks the workflow to raise."""
+
+    dedup_key: str
+    level: AlertLevel
+    kind: str
+    message: str
+
+
+def roll_day(state: PairState, now: datetime) -> PairState:
+    """Return the state with day counters reset if `now` is a new UTC day."""
+    today = now.date().isoformat()
+    if state.day == today:
+        return state
+    return state.model_copy(update={"day": today, "day_realized_pnl_micro": 0, "day_fills": 0})
+
+
+def remember_fill(state: PairState, fill_id: str) -> PairState:
+    """Return the state with a fill id added to the bounded dedup memory."""
+    recent = [*state.recent_fill_ids, fill_id][-MAX_RECENT_FILL_IDS:]
+    return state.model_copy(update={"recent_fill_ids": recent, "fills_seen": state.fills_seen + 1})
+
+
+def start_flight(state: PairState, flight: InFlight) -> PairState:
+    """Return the state with a mirror child in flight and its budget reserved."""
+    in_flight = {**state.in_flight, flight.fill_id: flight}
+    return state.model_copy(
+        update={
+            "in_flight": in_flight,
+            "reserved_micro": state.reserved_micro + flight.reserved_micro,
+            "mirrors_started": state.mirrors_started + 1,
+        }
+    )
+
+
+def _trade(state: PairState, report: MirrorReport) -> tuple[dict[str, Position], int, int]:
+    # Returns (positions, spent delta, realized pnl delta) of a report's fills.
+    positions = dict(state.positions)
+    held = positions.get(report.token_id, Position())
+    if report.filled_shares_micro == 0:
+        return positions, 0, 0
+    if report.side is Side.BUY:
+        positions[report.token_id] = Position(
+            shares_micro=held.shares_micro + report.filled_shares_micro,
+            cost_micro=held.cost_micro + report.notional_micro + report.fee_micro,
+        )
+        return positions, report.notional_micro + report.fee_micro, 0
+    sold = min(report.filled_shares_micro, held.shares_micro)
+    cost_out = held.cost_micro * sold // held.shares_micro if held.shares_micro else 0
+    left = Position(shares_micro=held.shares_micro - sold, cost_micro=held.cost_micro - cost_out)
+    if left.shares_micro == 0:
+        positions.pop(report.token_id, None)
+    else:
+        positions[report.token_id] = left
+    proceeds = report.notional_micro - report.fee_micro
+    return positions, -proceeds, proceeds - cost_out
+
+
+def apply_report(
+    state: PairState, report: MirrorReport, now: datetime
+) -> tuple[PairState, list[AlertSpec]]:
+    """Return the state after a child's report, and the alerts it raises."""
+    flight = state.in_flight.get(report.fill_id)
+    if flight is None:
+        return state, []
+    state = roll_day(state, now)
+    positions, spent_delta, pnl_delta = _trade(state, report)
+    in_flight = {k: v for k, v in state.in_flight.items() if k != report.fill_id}
+    failures = _failure_streak(state.consecutive_failures, report.outcome)
+    state = state.model_copy(
+        update={
+            "in_flight": in_flight,
+            "reserved_micro": max(0, state.reserved_micro - flight.reserved_micro),
+            "positions": positions,
+            "spent_micro": max(0, state.spent_micro + spent_delta),
+            "realized_pnl_micro": state.realized_pnl_micro + pnl_delta,
+            "day_realized_pnl_micro": state.day_realized_pnl_micro + pnl_delta,
+            "day_fills": state.day_fills + (1 if report.filled_shares_micro else 0),
+            "consecutive_failures": failures,
+        }
+    )
+    return _guard_transitions(state, report)
+
+
+def _failure_streak(streak: int, outcome: MirrorOutcome) -> int:
+    # A failure extends the streak; a skip or cancel leaves it; an order the venue took ends it.
+    if outcome is MirrorOutcome.FAILED:
+        return streak + 1
+    if outcome in (MirrorOutcome.SKIPPED, MirrorOutcome.CANCELLED):
+        return streak
+    return 0
+
+
+def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairState, list[AlertSpec]]:
+    alerts: list[AlertSpec] = []
+    pair = state.config.pair_id
+    guards = state.config.guards
+    if report.outcome is MirrorOutcome.FAILED:
+        alerts.append(
+            AlertSpec(
+                f"failed:{pair}:{report.fill_id}",
+                AlertLevel.MEDIUM,
+                "failed",
+                f"pair {pair}: mirror of {report.fill_id} failed: {report.reason}",
+            )
+        )
+    active = state.status is PairStatus.ACTIVE
+    if active and state.consecutive_failures >= guards.max_consecutive_failures:
+        state = state.model_copy(
+            update={
+                "status": PairStatus.BLOCKED,
+                "status_reason": f"{state.consecutive_failures} consecutive failures",
+            }
+        )
+        alerts.append(
+            AlertSpec(
+                f"blocked:{pair}:{report.fill_id}",
+                AlertLevel.HIGH,
+                "blocked",
+                f"pair {pair} blocked after {state.consecutive_failures} consecutive failures",
+            )
+        )
+    limit = guards.daily_loss_limit_micro
+    loss = -state.day_realized_pnl_micro
+    if state.status is PairStatus.ACTIVE and limit is not None and loss > limit:
+        state = state.model_copy(
+            update={"status": PairStatus.PAUSED, "status_reason": "daily loss limit reached"}
+        )
+        alerts.append(
+            AlertSpec(
+                f"loss-limit:{pair}:{state.day}",
+                AlertLevel.HIGH,
+                "paused_loss_limit",
+                f"pair {pair} paused: daily loss limit reached",
+            )
+        )
+    return state, alerts

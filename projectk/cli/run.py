@@ -1,0 +1,41 @@
+"""`projectk worker` and `projectk demo`: the long-running commands."""
+
+from __future__ import annotations
+
+import click
+
+from projectk.cli.common import UserError, get_settings, run
+from projectk.devserver import DevServerError
+from projectk.pairs import PairError
+from projectk.temporal import TemporalUnavailableError
+
+
+@click.command("worker")
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a worker: every workflow and activity, until SIGTERM."""
+    from workers.main import WorkerConfigError, run_worker  # the composition root, loaded on use
+
+    try:
+        run(run_worker(get_settings(ctx)))
+    except (WorkerConfigError, TemporalUnavailableError) as exc:
+        raise UserError(str(exc)) from None
+
+
+@click.command("demo")
+@click.option("--duration", type=float, default=None, help="Stop by itself after SECONDS.")
+@click.option(
+    "--interval", type=float, default=4.0, show_default=True, help="Seconds between source fills."
+)
+@click.pass_context
+def demo(ctx: click.Context, duration: float | None, interval: float) -> None:
+    """Run the demo on the embedded default; every process it starts is stopped at the end."""
+    from projectk.demo import DemoOptions, run_demo
+
+    options = DemoOptions(duration_s=duration, fill_interval_s=interval)
+    try:
+        run(run_demo(get_settings(ctx), options, click.echo))
+    except KeyboardInterrupt:
+        click.echo("demo interrupted; everything it started has been stopped")
+    except (DevServerError, TemporalUnavailableError, PairError) as exc:
+        raise UserError(str(exc)) from None

@@ -1,0 +1,198 @@
+"""What the ledger hands out and takes in: ledger states and small frozen read models.
+
+Invariants:
+- Callers never see a SQLModel row: every read returns one of these frozen pydantic models, which
+  travel through Temporal's pydantic data converter like any other domain type.
+- States only move forward. A mirror order goes intent -> posted -> one terminal state; a claim goes
+  waiting -> sent -> one terminal state. Terminal rows are never rewritten.
+- Money and shares are integer micro-units, prices `Decimal`, timestamps aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum, unique
+
+from pydantic import Field
+
+from projectk.models import (
+    Address,
+    Frozen,
+    Micro,
+    MirrorOutcome,
+    OrderType,
+    PairConfig,
+    PairStatus,
+    Side,
+    SourceFill,
+)
+
+
+@unique
+class OrderStatus(StrEnum):
+    """Where one mirror order flow (one pair, one source fill) stands in the ledger."""
+
+    INTENT = "intent"  # decided and recorded; not yet known to the CLOB
+    POSTED = "posted"  # sent to the CLOB (order_id set); being followed
+    FILLED = "filled"  # terminal: the whole intended size filled
+    PARTIAL = "partial"  # terminal: some filled, the remainder cancelled
+    UNFILLED = "unfilled"  # terminal: nothing filled (killed, or cancelled at the deadline)
+    SKIPPED = "skipped"  # terminal: a guard or filter chose not to trade; reason says which
+    FAILED = "failed"  # terminal: a non-retryable error; reason says which
+    CANCELLED = "cancelled"  # terminal: emergency stop or retracted source fill
+
+    @property
+    def is_terminal(self) -> bool:
+        """Tell whether no later write may change a row in this state."""
+        return self not in (OrderStatus.INTENT, OrderStatus.POSTED)
+
+    @classmethod
+    def from_outcome(cls, outcome: MirrorOutcome) -> OrderStatus:
+        """Return the terminal state that records a mirror flow's outcome."""
+        return cls(outcome.value)
+
+
+TERMINAL_ORDER_STATUSES = tuple(s.value for s in OrderStatus if s.is_terminal)
+
+
+@unique
+class ClaimStatus(StrEnum):
+    """Where the redemption of one follower's position in one market stands."""
+
+    WAITING = "waiting"  # the market has not resolved yet (or gas is too low to send)
+    SENT = "sent"  # the redeem transaction is sent (tx_hash set); waiting for its receipt
+    REDEEMED = "redeemed"  # terminal: redeemed; payout_micro is what the follower received
+    LOST = "lost"  # terminal: resolved against the follower; payout 0, nothing sent
+    FAILED = "failed"  # terminal: cannot be redeemed automatically; reason in an alert
+
+    @property
+    def is_terminal(self) -> bool:
+        """Tell whether no later write may change a claim in this state."""
+        return self not in (ClaimStatus.WAITING, ClaimStatus.SENT)
+
+
+TERMINAL_CLAIM_STATUSES = tuple(s.value for s in ClaimStatus if s.is_terminal)
+
+
+@unique
+class AlertLevel(StrEnum):
+    """How urgently an alert reaches the owners (the bot decides the delivery rhythm)."""
+
+    CRITICAL = "critical"  # sent at once: money at risk or trading halted (blocked, stopped)
+    HIGH = "high"  # sent at once: a failure or a condition needing action (low gas, reorg)
+    MEDIUM = "medium"  # debounced per key: fills, partial fills, claims
+    LOW = "low"  # batched: informational
+
+
+@unique
+class AlertKind(StrEnum):
+    """Common alert kinds; `record_alert` accepts any short string, these are the usual ones."""
+
+    FILLED = "filled"  # a mirror order filled
+    PARTIAL = "partial"  # a mirror order partially filled
+    FAILED = "failed"  # a mirror order failed
+    BLOCKED = "blocked"  # a pair hit its consecutive-failure limit
+    PAUSED = "paused"  # a pair was paused (daily loss limit or operator)
+    STOPPED = "stopped"  # emergency stop
+    CLAIMED = "claimed"  # a position was redeemed
+    LOW_GAS = "low_gas"  # a follower's POL balance is under the threshold
+    REORG = "reorg"  # a source fill was retracted by a chain reorganisation
+    RECONCILED = "reconciled"  # positions were repaired from the chain
+
+
+class PairRecord(Frozen):
+    """A registry row: the pair's exact configuration and its last known status."""
+
+    config: PairConfig
+    status: PairStatus
+    created_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None = None
+
+    @property
+    def pair_id(self) -> str:
+        """Return the pair's id."""
+        return self.config.pair_id
+
+
+class FillRecord(SourceFill):
+    """A recorded source fill; `retracted_at` is set when a reorg removed its log."""
+
+    retracted_at: datetime | None = None
+
+
+class OrderRecord(Frozen):
+    """The ledger's view of one mirror order flow (one pair, one source fill)."""
+
+    id: int
+    pair_id: str
+    fill_id: str
+    token_id: str
+    side: Side
+    status: OrderStatus
+    reason: str = ""
+    order_id: str | None = None  # latest posted order hash
+    order_type: OrderType | None = None
+    limit_price: Decimal | None = None
+    intended_shares_micro: Micro = 0
+    intended_notional_micro: Micro = 0
+    filled_shares_micro: Micro = 0
+    notional_micro: Micro = 0  # pUSD actually paid (BUY) or received (SELL)
+    fee_micro: Micro = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class Execution(Frozen):
+    """One trade of a follower's order on the CLOB; (order_id, trade_id) identifies it."""
+
+    pair_id: str
+    fill_id: str
+    order_id: str  # the order hash this trade filled (one flow may post several)
+    trade_id: str
+    side: Side
+    shares_micro: Micro
+    price: Decimal
+    notional_micro: Micro
+    fee_micro: Micro = 0
+    tx_hash: str | None = None  # settlement transaction, once known
+    executed_at: datetime
+
+
+class ClaimUpdate(Frozen):
+    """A claim state change; None fields leave what is recorded untouched."""
+
+    follower: Address
+    condition_id: str = Field(min_length=1, max_length=66)
+    status: ClaimStatus
+    payout_micro: Micro | None = None
+    tx_hash: str | None = None
+    gas_used: int | None = Field(default=None, ge=0)
+
+
+class ClaimRecord(Frozen):
+    """The ledger's view of redeeming one follower's position in one market."""
+
+    follower: str
+    condition_id: str
+    status: ClaimStatus
+    payout_micro: Micro | None = None
+    tx_hash: str | None = None
+    gas_used: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+
+
+class AlertRecord(Frozen):
+    """An alert waiting for (or done with) delivery to the owners."""
+
+    id: int
+    dedup_key: str
+    level: AlertLevel
+    kind: str
+    pair_id: str | None = None
+    message: str
+    created_at: datetime
+    delivered_at: datetime | None = None

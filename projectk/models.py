@@ -1,0 +1,329 @@
+"""Domain types shared by workflows, activities, the ledger, the CLI, the bot and the dashboard.
+
+Invariants:
+- Money (pUSD) and share amounts are integers in micro-units (6 decimals); prices are `Decimal`.
+  No float ever holds money.
+- Every type here is a frozen pydantic model that round-trips through Temporal's pydantic data
+  converter; new fields get defaults so old workflow histories still decode.
+- Wallet addresses are EIP-55 checksummed; token ids are decimal strings (uint256 does not fit a
+  JSON number that every reader, e.g. the Temporal UI, can hold exactly).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import IntEnum, StrEnum, unique
+from typing import Annotated
+
+from eth_utils.address import is_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+MICRO = 1_000_000  # micro-units per pUSD or per share (6 decimals)
+KEY_REF_PREFIX = "vault://"
+
+
+def _checksum(value: str) -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"not an Ethereum address: {value!r}")
+    if value != value.lower() and value != to_checksum_address(value):
+        raise ValueError(f"address checksum does not match: {value!r}")
+    return str(to_checksum_address(value))
+
+
+def _key_ref(value: str) -> str:
+    name = value.removeprefix(KEY_REF_PREFIX)
+    if not value.startswith(KEY_REF_PREFIX) or not is_vault_name(name):
+        raise ValueError(f"key_ref must look like vault://NAME, got {value!r}")
+    return value
+
+
+def is_vault_name(name: str) -> bool:
+    """Tell whether a vault entry name is acceptable (letters, digits, '-', '_', 1-64 chars)."""
+    return 0 < len(name) <= 64 and all(c.isalnum() or c in "-_" for c in name)
+
+
+def _pair_id(value: str) -> str:
+    if not (0 < len(value) <= 64) or not all(c.isalnum() or c in "-_" for c in value):
+        raise ValueError(f"pair id must be 1-64 letters, digits, '-' or '_', got {value!r}")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_checksum)]
+KeyRef = Annotated[str, AfterValidator(_key_ref)]
+PairId = Annotated[str, AfterValidator(_pair_id)]
+Micro = Annotated[int, Field(ge=0)]
+
+
+class Frozen(BaseModel):
+    """Base for immutable domain values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@unique
+class Side(StrEnum):
+    """Order side, as the CLOB and the exchange event name it."""
+
+    BUY = "BUY"  # pays pUSD, receives shares (OrderFilled side 0)
+    SELL = "SELL"  # pays shares, receives pUSD (OrderFilled side 1)
+
+
+@unique
+class Exchange(StrEnum):
+    """Which V2 exchange contract settled a fill."""
+
+    CTF = "ctf"  # CTF Exchange V2, binary markets
+    NEG_RISK = "neg_risk"  # NegRisk Exchange V2, multi-outcome markets
+
+
+@unique
+class SignatureType(IntEnum):
+    """Wallet kind of the follower, as the CLOB order's signatureType."""
+
+    EOA = 0  # plain key pair; funder is the signer
+    POLY_PROXY = 1  # email/Magic proxy wallet
+    POLY_GNOSIS_SAFE = 2  # browser-wallet Gnosis Safe
+    POLY_1271 = 3  # deposit wallet (accounts made since May 2026)
+
+
+@unique
+class PairStatus(StrEnum):
+    """Lifecycle of a pair; only ACTIVE starts new mirror orders."""
+
+    ACTIVE = "active"  # mirrors new source fills
+    PAUSED = "paused"  # by an operator or the daily loss limit; resume restarts it
+    BLOCKED = "blocked"  # too many consecutive failures; resume restarts it
+    STOPPED = "stopped"  # emergency stop: open orders cancelled; only resume restarts it
+    REMOVED = "removed"  # deregistered; the workflow has ended
+
+
+@unique
+class SizingMode(StrEnum):
+    """How the follower's order size follows the source fill."""
+
+    FIXED = "fixed"  # a fixed pUSD amount per source buy
+    PROPORTIONAL = "proportional"  # ratio x source notional
+    PERCENT_SHARES = "percent_shares"  # percentage of the source's shares
+
+
+@unique
+class OrderType(StrEnum):
+    """CLOB order types a pair may use."""
+
+    FAK = "FAK"  # fill what the book has at the limit, kill the rest (default)
+    FOK = "FOK"  # all or nothing
+    GTC = "GTC"  # rests on the book until filled, cancelled at the mirror deadline
+    GTD = "GTD"  # rests until an expiry
+
+
+@unique
+class MirrorOutcome(StrEnum):
+    """Terminal result of one mirror order flow."""
+
+    FILLED = "filled"  # the whole intended size filled
+    PARTIAL = "partial"  # some filled, the remainder was cancelled
+    UNFILLED = "unfilled"  # nothing filled (killed or cancelled at the deadline)
+    SKIPPED = "skipped"  # a guard or filter decided not to trade; reason says which
+    FAILED = "failed"  # a non-retryable error; counts towards blocking the pair
+    CANCELLED = "cancelled"  # stopped by an emergency stop or a retracted fill
+
+
+class Sizing(Frozen):
+    """Sizing mode and its parameter."""
+
+    mode: SizingMode = SizingMode.FIXED
+    fixed_micro: Micro = 5 * MICRO  # FIXED: pUSD per source buy
+    ratio: Decimal = Field(default=Decimal("0.1"), gt=0, le=10)  # PROPORTIONAL
+    percent: Decimal = Field(default=Decimal("10"), gt=0, le=100)  # PERCENT_SHARES
+
+
+class Guards(Frozen):
+    """Risk guards; on by default with the values operators asked for."""
+
+    slippage_bps: int = Field(default=300, ge=0, le=5000)
+    max_consecutive_failures: int = Field(default=3, ge=1, le=100)
+    daily_loss_limit_micro: Micro | None = None
+    min_price: Decimal = Field(default=Decimal("0.01"), gt=0, lt=1)
+    max_price: Decimal = Field(default=Decimal("0.99"), gt=0, lt=1)
+    max_order_micro: Micro | None = None
+    max_market_exposure_micro: Micro | None = None
+    max_fill_age_s: int = Field(default=120, gt=0)
+    min_source_notional_micro: Micro = 0
+    buys_only: bool = False
+
+    @model_validator(mode="after")
+    def _price_range(self) -> Guards:
+        if self.min_price > self.max_price:
+            raise ValueError("min_price must not exceed max_price")
+        return self
+
+
+class PairConfig(Frozen):
+    """A registered pair: whom to follow, with which wallet, under what budget and guards."""
+
+    pair_id: PairId
+    source: Address
+    follower: Address
+    funder: Address | None = None  # address holding the funds; default the follower
+    signature_type: SignatureType = SignatureType.EOA
+    key_ref: KeyRef
+    budget_micro: int = Field(gt=0)
+    sizing: Sizing = Sizing()
+    guards: Guards = Guards()
+    order_type: OrderType = OrderType.FAK
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PairConfig:
+        if self.source == self.follower:
+            raise ValueError("source and follower must be different wallets")
+        return self
+
+    @property
+    def funder_address(self) -> str:
+        """Return the address that holds the follower's funds."""
+        return self.funder or self.follower
+
+
+class FillCursor(Frozen):
+    """Position in the stream of chain logs: everything at or before it has been handled."""
+
+    block: int = Field(default=0, ge=0)
+    log_index: int = Field(default=-1, ge=-1)
+
+    def key(self) -> tuple[int, int]:
+        """Return the sortable (block, log index) tuple."""
+        return (self.block, self.log_index)
+
+
+class SourceFill(Frozen):
+    """One fill of a watched wallet's order, from its own (maker) OrderFilled log."""
+
+    fill_id: str  # "<tx hash>:<log index>"
+    wallet: Address
+    side: Side
+    token_id: str
+    shares_micro: Micro
+    notional_micro: Micro  # pUSD paid (BUY) or received (SELL)
+    price: Decimal  # pUSD per share, exact
+    fee_micro: Micro = 0
+    exchange: Exchange = Exchange.CTF
+    tx_hash: str
+    block_number: int = Field(ge=0)
+    log_index: int = Field(ge=0)
+    block_time: datetime
+    detected_at: datetime | None = None
+
+    def cursor(self) -> FillCursor:
+        """Return the cursor just after this fill."""
+        return FillCursor(block=self.block_number, log_index=self.log_index)
+
+
+class OrderIntent(Frozen):
+    """What a mirror flow decided to send for one source fill."""
+
+    pair_id: str
+    fill_id: str
+    token_id: str
+    side: Side
+    shares_micro: Micro
+    limit_price: Decimal
+    notional_micro: Micro  # worst-case pUSD at the limit price
+    order_type: OrderType = OrderType.FAK
+
+
+class Position(Frozen):
+    """A follower's holding in one outcome token, as the pair accounts it."""
+
+    shares_micro: Micro = 0
+    cost_micro: Micro = 0  # pUSD paid for the shares still held
+
+
+class MirrorReport(Frozen):
+    """What a finished mirror flow tells its pair."""
+
+    fill_id: str
+    outcome: MirrorOutcome
+    token_id: str = ""
+    side: Side = Side.BUY
+    filled_shares_micro: Micro = 0
+    notional_micro: Micro = 0  # pUSD actually paid (BUY) or received (SELL)
+    fee_micro: Micro = 0
+    order_id: str | None = None
+    reason: str = ""
+
+
+class InFlight(Frozen):
+    """A mirror child the pair has started and not yet heard back from."""
+
+    fill_id: str
+    workflow_id: str
+    side: Side
+    token_id: str
+    reserved_micro: Micro = 0  # budget held back while the order is in flight
+    started_at: datetime
+
+
+class PairState(BaseModel):
+    """Everything a PairWorkflow carries across continue-as-new; its `state` query returns it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: PairConfig
+    status: PairStatus = PairStatus.ACTIVE
+    status_reason: str = ""
+    cursor: FillCursor = FillCursor()
+    spent_micro: int = 0  # net pUSD committed: buys paid minus sells received, floored at 0
+    reserved_micro: Micro = 0
+    positions: dict[str, Position] = Field(default_factory=dict)
+    realized_pnl_micro: int = 0
+    consecutive_failures: int = 0
+    day: str = ""  # UTC date (YYYY-MM-DD) the day counters belong to
+    day_realized_pnl_micro: int = 0
+    day_fills: int = 0
+    fills_seen: int = 0
+    mirrors_started: int = 0
+    in_flight: dict[str, InFlight] = Field(default_factory=dict)
+    recent_fill_ids: list[str] = Field(default_factory=list)  # bounded memory of handled fills
+    last_fill_at: datetime | None = None
+    runs: int = 1  # how many runs (continue-as-new generations) this pair has had
+
+    @property
+    def remaining_micro(self) -> int:
+        """Return the budget not yet spent nor reserved."""
+        return max(0, self.config.budget_micro - self.spent_micro - self.reserved_micro)
+
+
+class PairWorkflowInput(Frozen):
+    """Start (or continue-as-new) input of PairWorkflow."""
+
+    config: PairConfig
+    state: PairState | None = None  # set when continuing as new
+    poll_timeout_s: float = Field(default=300.0, gt=0)  # long-poll length of wait_for_fills
+    start_cursor: FillCursor | None = None  # where a new pair starts reading fills
+
+
+class MirrorOrderInput(Frozen):
+    """Input of MirrorOrderWorkflow."""
+
+    pair_id: str
+    parent_workflow_id: str
+    config: PairConfig
+    fill: SourceFill
+    position: Position = Position()  # the follower's position in the fill's token when started
+    remaining_budget_micro: Micro = 0
+
+
+class ConfigPatch(Frozen):
+    """A validated change to a running pair's configuration (the update_config update)."""
+
+    budget_micro: int | None = Field(default=None, gt=0)
+    sizing: Sizing | None = None
+    guards: Guards | None = None
+    order_type: OrderType | None = None
+
+
+class StopRequest(Frozen):
+    """Argument of the emergency_stop signal."""
+
+    reason: str = "emergency stop"

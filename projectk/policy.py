@@ -1,0 +1,179 @@
+"""Pure trading policy: eligibility, sizing and the price guard.
+
+Invariants:
+- Functions of their inputs only: no I/O, no clock, no randomness (time is passed in).
+- Integer micro-units for money and shares; `Decimal` for prices; never float.
+- Never spend past the budget, the per-order cap or the per-market cap to meet an exchange
+  minimum: if the minimum does not fit, the order is skipped with the reason.
+- A BUY never pays above source price x (1 + cap) and a SELL never sells below
+  source price x (1 - cap); limit prices are rounded to the tick in the safe direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from projectk.messages import Quote
+from projectk.models import (
+    MICRO,
+    OrderIntent,
+    PairConfig,
+    PairStatus,
+    Position,
+    Side,
+    SizingMode,
+    SourceFill,
+)
+
+SHARE_STEP_MICRO = 10_000  # the CLOB takes share sizes with 2 decimals
+MIN_MARKETABLE_BUY_MICRO = 1 * MICRO  # marketable BUYs need at least $1
+BPS = Decimal(10_000)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A decision not to trade, with the reason an operator will read."""
+
+    reason: str
+
+
+def check_eligible(
+    config: PairConfig, status: PairStatus, fill: SourceFill, position: Position, now: datetime
+) -> Skip | None:
+    """Return why a pair must not mirror this fill, or None if it may."""
+    guards = config.guards
+    if status is not PairStatus.ACTIVE:
+        return Skip(f"pair is {status.value}")
+    if fill.side is Side.SELL and guards.buys_only:
+        return Skip("pair mirrors buys only")
+    if fill.side is Side.SELL and position.shares_micro == 0:
+        return Skip("follower holds no position in this token")
+    if not guards.min_price <= fill.price <= guards.max_price:
+        return Skip(f"price {fill.price} outside [{guards.min_price}, {guards.max_price}]")
+    if fill.notional_micro < guards.min_source_notional_micro:
+        return Skip("source fill below the minimum source notional")
+    age = (now - fill.block_time).total_seconds()
+    if age > guards.max_fill_age_s:
+        return Skip(f"fill is {int(age)} s old (max {guards.max_fill_age_s} s)")
+    return None
+
+
+def target_buy_notional(config: PairConfig, fill: SourceFill) -> int:
+    """Return the pUSD (micro) the sizing mode asks to spend on a source BUY."""
+    sizing = config.sizing
+    if sizing.mode is SizingMode.FIXED:
+        return sizing.fixed_micro
+    if sizing.mode is SizingMode.PROPORTIONAL:
+        return int((Decimal(fill.notional_micro) * sizing.ratio).to_integral_value(ROUND_FLOOR))
+    shares = Decimal(fill.shares_micro) * sizing.percent / 100
+    return int((shares * fill.price).to_integral_value(ROUND_FLOOR))
+
+
+def buy_cap(config: PairConfig, position: Position, remaining_micro: int) -> int:
+    """Return the most a BUY may spend under the budget, per-order and per-market caps."""
+    guards = config.guards
+    cap = remaining_micro
+    if guards.max_order_micro is not None:
+        cap = min(cap, guards.max_order_micro)
+    if guards.max_market_exposure_micro is not None:
+        cap = min(cap, guards.max_market_exposure_micro - position.cost_micro)
+    return max(0, cap)
+
+
+def reserve_buy(
+    config: PairConfig, fill: SourceFill, position: Position, remaining_micro: int
+) -> int | Skip:
+    """Return the budget a pair holds back for a BUY mirror, or why it cannot."""
+    cap = buy_cap(config, position, remaining_micro)
+    if cap <= 0:
+        return Skip("budget or exposure cap reached")
+    worst = min(cap, max(target_buy_notional(config, fill), MIN_MARKETABLE_BUY_MICRO))
+    return worst
+
+
+def guard_price(side: Side, source_price: Decimal, slippage_bps: int, tick: Decimal) -> Decimal:
+    """Return the worst acceptable limit price, rounded to the tick in the safe direction."""
+    if side is Side.BUY:
+        raw = source_price * (1 + Decimal(slippage_bps) / BPS)
+        price = (raw / tick).to_integral_value(ROUND_FLOOR) * tick
+        return min(price, 1 - tick)
+    raw = source_price * (1 - Decimal(slippage_bps) / BPS)
+    price = (raw / tick).to_integral_value(ROUND_CEILING) * tick
+    return max(price, tick)
+
+
+def _floor_shares(micro: int) -> int:
+    return micro - micro % SHARE_STEP_MICRO
+
+
+def _notional(shares_micro: int, price: Decimal) -> int:
+    return int((Decimal(shares_micro) * price).to_integral_value(ROUND_CEILING))
+
+
+def plan_buy(
+    config: PairConfig, fill: SourceFill, quote: Quote, cap_micro: int
+) -> OrderIntent | Skip:
+    """Size and price the follower's BUY for a source BUY, within `cap_micro` pUSD."""
+    if not quote.accepting_orders:
+        return Skip("market is not accepting orders")
+    limit = guard_price(Side.BUY, fill.price, config.guards.slippage_bps, quote.tick_size)
+    if limit < quote.tick_size:
+        return Skip("no valid price on this tick within the slippage cap")
+    if not quote.asks or quote.asks[0].price > limit:
+        return Skip(f"book is beyond the slippage cap (limit {limit})")
+    target = min(target_buy_notional(config, fill), cap_micro)
+    shares = _floor_shares(int((Decimal(target) / limit).to_integral_value(ROUND_FLOOR)))
+    minimum = max(quote.min_order_size_micro, _shares_for(MIN_MARKETABLE_BUY_MICRO, limit))
+    if shares < minimum:
+        if _notional(minimum, limit) > cap_micro:
+            return Skip("exchange minimum order does not fit the budget or caps")
+        shares = minimum
+    return _intent(config, fill, Side.BUY, shares, limit)
+
+
+def plan_sell(
+    config: PairConfig,
+    fill: SourceFill,
+    quote: Quote,
+    position: Position,
+    source_before_micro: int,
+) -> OrderIntent | Skip:
+    """Size and price the follower's SELL: the same fraction of its position the source sold."""
+    if not quote.accepting_orders:
+        return Skip("market is not accepting orders")
+    if position.shares_micro == 0:
+        return Skip("follower holds no position in this token")
+    if source_before_micro <= 0:
+        return Skip("source position before the sale is unknown")
+    limit = guard_price(Side.SELL, fill.price, config.guards.slippage_bps, quote.tick_size)
+    if not quote.bids or quote.bids[0].price < limit:
+        return Skip(f"book is beyond the slippage cap (limit {limit})")
+    fraction = min(Decimal(1), Decimal(fill.shares_micro) / Decimal(source_before_micro))
+    shares = _floor_shares(int(Decimal(position.shares_micro) * fraction))
+    if fraction == 1 or position.shares_micro - shares < quote.min_order_size_micro:
+        shares = position.shares_micro  # do not leave an unsellable dust position behind
+    if shares < quote.min_order_size_micro and shares != position.shares_micro:
+        return Skip("sell size below the exchange minimum")
+    return _intent(config, fill, Side.SELL, shares, limit)
+
+
+def _shares_for(notional_micro: int, price: Decimal) -> int:
+    shares = int((Decimal(notional_micro) / price).to_integral_value(ROUND_CEILING))
+    return shares + (-shares % SHARE_STEP_MICRO)
+
+
+def _intent(
+    config: PairConfig, fill: SourceFill, side: Side, shares: int, limit: Decimal
+) -> OrderIntent:
+    return OrderIntent(
+        pair_id=config.pair_id,
+        fill_id=fill.fill_id,
+        token_id=fill.token_id,
+        side=side,
+        shares_micro=shares,
+        limit_price=limit,
+        notional_micro=_notional(shares, limit),
+        order_type=config.order_type,
+    )

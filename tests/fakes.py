@@ -1,0 +1,137 @@
+"""Hand-written fakes that behave like the real clients, for workflow tests.
+
+Each fake is injected where the real client would be (activity classes take their clients in the
+constructor), so workflows run against the real activity code and names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from temporalio import activity
+
+from projectk.messages import (
+    ExecuteOrderInput,
+    ExecutionResult,
+    FillBatch,
+    Quote,
+    QuoteInput,
+    TokenBalance,
+    TokenBalanceInput,
+)
+from projectk.models import MICRO, Exchange, FillCursor, Side, SourceFill
+
+SOURCE = "0x1111111111111111111111111111111111111111"
+FOLLOWER = "0x2222222222222222222222222222222222222222"
+TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
+
+
+def make_fill(
+    n: int,
+    *,
+    side: Side = Side.BUY,
+    price: str = "0.50",
+    shares: int = 20 * MICRO,
+    wallet: str = SOURCE,
+    block_time: datetime | None = None,
+    token_id: str = TOKEN,
+) -> SourceFill:
+    """Return the n-th fill of a wallet (block 1000+n, log index 0)."""
+    tx = f"0x{n:064x}"
+    price_d = Decimal(price)
+    return SourceFill(
+        fill_id=f"{tx}:0",
+        wallet=wallet,
+        side=side,
+        token_id=token_id,
+        shares_micro=shares,
+        notional_micro=int(Decimal(shares) * price_d),
+        price=price_d,
+        exchange=Exchange.CTF,
+        tx_hash=tx,
+        block_number=1000 + n,
+        log_index=0,
+        block_time=block_time or datetime.now(UTC),
+    )
+
+
+class MemoryFeed:
+    """A fill feed over an in-memory list, woken when fills are pushed."""
+
+    def __init__(self) -> None:
+        self._fills: list[SourceFill] = []
+        self._changed = asyncio.Event()
+        self.polls = 0
+
+    def push(self, *fills: SourceFill) -> None:
+        """Make fills visible to waiting pairs."""
+        self._fills.extend(fills)
+        self._fills.sort(key=lambda f: f.cursor().key())
+        self._changed.set()
+
+    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
+        """Return the source's fills after the cursor, waiting up to the timeout."""
+        self.polls += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            fills = [
+                f for f in self._fills if f.wallet == source and f.cursor().key() > cursor.key()
+            ]
+            if fills:
+                return FillBatch(fills=fills, cursor=fills[-1].cursor())
+            left = deadline - loop.time()
+            if left <= 0:
+                return FillBatch(cursor=cursor)
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=left)
+
+
+class GatedVenue:
+    """A venue that fills every order at its limit price once its gate is open."""
+
+    def __init__(self, open_gate: bool = True) -> None:
+        self.gate = asyncio.Event()
+        if open_gate:
+            self.gate.set()
+        self.executed: list[ExecuteOrderInput] = []
+        self.started = asyncio.Event()
+        self.reject_reason = ""
+
+    async def quote(self, data: QuoteInput) -> Quote:
+        """Return a deep one-level book at the reference price."""
+        from projectk.messages import BookLevel
+
+        level = BookLevel(price=data.reference_price, size_micro=10_000 * MICRO)
+        return Quote(token_id=data.token_id, bids=[level], asks=[level])
+
+    async def execute(self, data: ExecuteOrderInput) -> ExecutionResult:
+        """Fill the whole order at the limit price once the gate opens (heartbeating)."""
+        self.executed.append(data)
+        self.started.set()
+        while not self.gate.is_set():
+            activity.heartbeat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.gate.wait(), timeout=1)
+        intent = data.intent
+        if self.reject_reason:
+            return ExecutionResult(
+                order_id=f"0x{intent.fill_id[:8]}", rejected_reason=self.reject_reason
+            )
+        notional = int(Decimal(intent.shares_micro) * intent.limit_price)
+        return ExecutionResult(
+            order_id=f"0xorder-{intent.fill_id}",
+            filled_shares_micro=intent.shares_micro,
+            notional_micro=notional,
+        )
+
+
+@activity.defn(name="token_balance")
+async def fake_token_balance(data: TokenBalanceInput) -> TokenBalance:
+    """Say the source held 100 shares before any sale."""
+    del data
+    return TokenBalance(shares_micro=100 * MICRO)

@@ -1,0 +1,63 @@
+"""Record PairWorkflow and MirrorOrderWorkflow histories for the replay test.
+
+Run it when a workflow changes on purpose (and the change is made replay-safe with
+`workflow.patched`): `uv run python -m tests.workflows.record_histories`. It drives one pair
+through fills, a pause, a resume, a failure, a budget update and an emergency stop on a local
+dev server, and writes each workflow's history as JSON under tests/resources/histories/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from pathlib import Path
+
+from projectk.contract import mirror_workflow_id
+from projectk.ledger import Ledger, create_ledger_engine, upgrade
+from projectk.models import ConfigPatch, PairStatus, Side, StopRequest
+from tests.fakes import GatedVenue, MemoryFeed, make_fill
+from tests.temporal_env import dev_server_env
+from tests.workflows.harness import pair_config, start_pair, wait_state, worker
+from workflows.pair import PairWorkflow
+
+OUT = Path(__file__).resolve().parent.parent / "resources" / "histories"
+
+
+async def record() -> None:
+    """Run the scenario and write the histories."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_ledger_engine(f"sqlite:///{tmp}/ledger.db")
+        upgrade(engine)
+        ledger = Ledger(engine)
+        feed, venue = MemoryFeed(), GatedVenue()
+        queue = f"record-{uuid.uuid4().hex[:8]}"
+        async with dev_server_env() as env, worker(env.client, queue, ledger, feed, venue):
+            handle = await start_pair(env.client, queue, pair_config("replay"), poll_timeout_s=2)
+            first, second = make_fill(1), make_fill(2)
+            feed.push(first)
+            await wait_state(handle, lambda s: s.mirrors_started == 1 and not s.in_flight)
+            await handle.signal(PairWorkflow.pause)
+            feed.push(second)
+            await wait_state(handle, lambda s: s.fills_seen == 2)
+            await handle.signal(PairWorkflow.resume)
+            await handle.execute_update(PairWorkflow.update_config, ConfigPatch(budget_micro=90_000_000))
+            venue.reject_reason = "not enough balance / allowance"
+            feed.push(make_fill(3))
+            await wait_state(handle, lambda s: s.consecutive_failures == 1 and not s.in_flight)
+            venue.reject_reason = ""
+            feed.push(make_fill(4, side=Side.SELL, price="0.55", shares=50_000_000))
+            await wait_state(handle, lambda s: s.mirrors_started == 3 and not s.in_flight)
+            await handle.signal(PairWorkflow.emergency_stop, StopRequest(reason="recorded stop"))
+            await wait_state(handle, lambda s: s.status is PairStatus.STOPPED)
+            await handle.signal(PairWorkflow.remove)
+            await handle.result()
+            OUT.mkdir(parents=True, exist_ok=True)
+            pair_history = await handle.fetch_history()
+            (OUT / "pair_workflow.json").write_text(pair_history.to_json())
+            child = env.client.get_workflow_handle(mirror_workflow_id("replay", first.fill_id))
+            (OUT / "mirror_order_workflow.json").write_text((await child.fetch_history()).to_json())
+
+
+if __name__ == "__main__":
+    asyncio.run(record())

@@ -1,0 +1,321 @@
+"""PairWorkflow: the long-running entity of one source -> follower pair.
+
+Invariants:
+- All of the pair's state is one `PairState`; the `state` query returns it and continue-as-new
+  carries it, including the mirror children still in flight.
+- A fill is handled at most once: fills at or before the cursor, or remembered as handled, are
+  dropped; each eligible fill starts one child `mirror/<pair_id>/<fill_id>` with duplicate ids
+  rejected and an ABANDON parent-close policy, so children outlive continue-as-new.
+- Only an ACTIVE pair starts children. An emergency stop cancels the in-flight children and
+  only an explicit resume restarts the pair.
+- Handlers change state synchronously first; only then may they await the I/O it implies
+  (cancelling children, raising alerts), so no state change is ever split by an await.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.fills import FillActivities
+    from activities.ledger import LedgerActivities
+    from projectk import books, policy
+    from projectk.contract import (
+        MIRROR_ORDER_WORKFLOW,
+        PAIR_WORKFLOW,
+        QUERY_STATE,
+        SA_PAIR_STATUS,
+        SIGNAL_EMERGENCY_STOP,
+        SIGNAL_MIRROR_FINISHED,
+        SIGNAL_PAUSE,
+        SIGNAL_REMOVE,
+        SIGNAL_RESUME,
+        UPDATE_CONFIG,
+        mirror_workflow_id,
+    )
+    from projectk.messages import (
+        AlertLevel,
+        FillBatch,
+        RaiseAlertInput,
+        RecordSkipsInput,
+        SkippedFill,
+        WaitForFillsInput,
+    )
+    from projectk.models import (
+        ConfigPatch,
+        FillCursor,
+        InFlight,
+        MirrorOrderInput,
+        MirrorReport,
+        PairConfig,
+        PairState,
+        PairStatus,
+        PairWorkflowInput,
+        Position,
+        Side,
+        SourceFill,
+        StopRequest,
+    )
+    from workflows import policies
+
+POLL_GRACE = timedelta(seconds=60)  # start-to-close slack beyond the long-poll timeout
+
+
+@workflow.defn(name=PAIR_WORKFLOW)
+class PairWorkflow:
+    """Poll the source's fills and start one mirror child per eligible fill."""
+
+    @workflow.init
+    def __init__(self, data: PairWorkflowInput) -> None:
+        state = data.state or PairState(
+            config=data.config, cursor=data.start_cursor or FillCursor()
+        )
+        if data.state is not None:
+            state = state.model_copy(update={"runs": state.runs + 1})
+        self._state = state
+        self._poll_timeout_s = data.poll_timeout_s
+        self._alerts: list[books.AlertSpec] = []
+        self._to_cancel: set[str] = set()  # workflow ids of children to cancel
+        self._published: PairStatus | None = None
+
+    @workflow.run
+    async def run(self, data: PairWorkflowInput) -> PairState:
+        """Run the pair until it is removed, continuing as new when history grows long."""
+        del data
+        self._publish_status()
+        while self._state.status is not PairStatus.REMOVED:
+            await self._flush_side_effects()
+            if workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new()
+            batch = await self._poll()
+            if batch is not None:
+                await self._handle(batch)
+        await self._flush_side_effects()
+        return self._state
+
+    # -- handlers: state changes first, then the I/O they imply --------------------------------
+
+    @workflow.signal(name=SIGNAL_PAUSE)
+    def pause(self) -> None:
+        """Stop starting new mirror orders until resumed."""
+        if self._state.status is PairStatus.ACTIVE:
+            self._set_status(PairStatus.PAUSED, "paused by operator")
+
+    @workflow.signal(name=SIGNAL_RESUME)
+    def resume(self) -> None:
+        """Return a paused, blocked or stopped pair to ACTIVE, clearing its failure streak."""
+        if self._state.status in (PairStatus.PAUSED, PairStatus.BLOCKED, PairStatus.STOPPED):
+            self._state = self._state.model_copy(update={"consecutive_failures": 0})
+            self._set_status(PairStatus.ACTIVE, "resumed by operator")
+
+    @workflow.signal(name=SIGNAL_EMERGENCY_STOP)
+    async def emergency_stop(self, request: StopRequest) -> None:
+        """Stop the pair now: start nothing new and cancel the in-flight children."""
+        if self._state.status is PairStatus.REMOVED:
+            return
+        self._set_status(PairStatus.STOPPED, request.reason)
+        self._cancel_in_flight()
+        pair = self._state.config.pair_id
+        self._alert(f"stopped:{pair}:{workflow.now().isoformat()}", "stopped", request.reason)
+        await self._flush_side_effects()
+
+    @workflow.signal(name=SIGNAL_REMOVE)
+    async def remove(self) -> None:
+        """End the pair: cancel in-flight children and finish the workflow."""
+        self._set_status(PairStatus.REMOVED, "removed by operator")
+        self._cancel_in_flight()
+        await self._flush_side_effects()
+
+    @workflow.signal(name=SIGNAL_MIRROR_FINISHED)
+    async def mirror_finished(self, report: MirrorReport) -> None:
+        """Apply a child's report to the books (once per fill), then raise its alerts."""
+        self._state, alerts = books.apply_report(self._state, report, workflow.now())
+        self._alerts.extend(alerts)
+        self._publish_status()
+        await self._flush_side_effects()
+
+    @workflow.update(name=UPDATE_CONFIG)
+    def update_config(self, patch: ConfigPatch) -> PairConfig:
+        """Apply a configuration change and return the new configuration."""
+        changes = patch.model_dump(exclude_none=True)
+        config = PairConfig.model_validate({**self._state.config.model_dump(), **changes})
+        self._state = self._state.model_copy(update={"config": config})
+        return config
+
+    @update_config.validator
+    def _validate_config(self, patch: ConfigPatch) -> None:
+        if self._state.status is PairStatus.REMOVED:
+            raise ValueError("the pair has been removed")
+        if patch.budget_micro is not None and patch.budget_micro < self._state.spent_micro:
+            raise ValueError(
+                f"budget {patch.budget_micro} is below what is already spent "
+                f"({self._state.spent_micro})"
+            )
+
+    @workflow.query(name=QUERY_STATE)
+    def state(self) -> PairState:
+        """Return the pair's whole state."""
+        return self._state
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _poll(self) -> FillBatch | None:
+        # A removal ends the run without waiting for the long poll; the server cancels the
+        # activity when the workflow closes.
+        task = asyncio.ensure_future(
+            workflow.execute_activity_method(
+                FillActivities.wait_for_fills,
+                WaitForFillsInput(
+                    pair_id=self._state.config.pair_id,
+                    source=self._state.config.source,
+                    cursor=self._state.cursor,
+                    timeout_s=self._poll_timeout_s,
+                ),
+                start_to_close_timeout=timedelta(seconds=self._poll_timeout_s) + POLL_GRACE,
+                heartbeat_timeout=policies.POLL_HEARTBEAT_TIMEOUT,
+                retry_policy=policies.POLL_RETRY,
+            )
+        )
+        await workflow.wait_condition(
+            lambda: task.done() or self._state.status is PairStatus.REMOVED
+        )
+        return task.result() if task.done() else None
+
+    async def _handle(self, batch: FillBatch) -> None:
+        skips: list[SkippedFill] = []
+        for fill in batch.fills:
+            if not self._is_new(fill):
+                continue
+            self._state = books.remember_fill(self._state, fill.fill_id)
+            self._state = self._state.model_copy(
+                update={"cursor": fill.cursor(), "last_fill_at": fill.block_time}
+            )
+            skip = await self._mirror_or_skip(fill)
+            if skip is not None:
+                skips.append(
+                    SkippedFill(
+                        fill_id=fill.fill_id, token_id=fill.token_id, side=fill.side, reason=skip
+                    )
+                )
+        if batch.cursor.key() > self._state.cursor.key():
+            self._state = self._state.model_copy(update={"cursor": batch.cursor})
+        if skips:
+            await workflow.execute_activity_method(
+                LedgerActivities.record_skips,
+                RecordSkipsInput(pair_id=self._state.config.pair_id, skips=skips),
+                start_to_close_timeout=policies.LEDGER_TIMEOUT,
+                retry_policy=policies.LEDGER_RETRY,
+            )
+
+    def _is_new(self, fill: SourceFill) -> bool:
+        if fill.cursor().key() <= self._state.cursor.key():
+            return False
+        return fill.fill_id not in self._state.recent_fill_ids
+
+    async def _mirror_or_skip(self, fill: SourceFill) -> str | None:
+        """Start the fill's mirror child, or return why the pair skips it."""
+        state = self._state
+        position = state.positions.get(fill.token_id, Position())
+        skip = policy.check_eligible(state.config, state.status, fill, position, workflow.now())
+        if skip is not None:
+            return skip.reason
+        reserved = 0
+        if fill.side is Side.BUY:
+            held = policy.reserve_buy(state.config, fill, position, state.remaining_micro)
+            if isinstance(held, policy.Skip):
+                return held.reason
+            reserved = held
+        return await self._start_child(fill, position, reserved)
+
+    async def _start_child(self, fill: SourceFill, position: Position, reserved: int) -> str | None:
+        pair_id = self._state.config.pair_id
+        child_id = mirror_workflow_id(pair_id, fill.fill_id)
+        try:
+            await workflow.start_child_workflow(
+                MIRROR_ORDER_WORKFLOW,
+                MirrorOrderInput(
+                    pair_id=pair_id,
+                    parent_workflow_id=workflow.info().workflow_id,
+                    config=self._state.config,
+                    fill=fill,
+                    position=position,
+                    remaining_budget_micro=reserved,
+                ),
+                id=child_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=policies.MIRROR_ID_REUSE,
+                execution_timeout=policies.MIRROR_EXECUTION_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.info(
+                "fill %s already has a mirror flow; not starting another", fill.fill_id
+            )
+            return None
+        flight = InFlight(
+            fill_id=fill.fill_id,
+            workflow_id=child_id,
+            side=fill.side,
+            token_id=fill.token_id,
+            reserved_micro=reserved,
+            started_at=workflow.now(),
+        )
+        self._state = books.start_flight(self._state, flight)
+        return None
+
+    # -- side effects the handlers asked for -------------------------------------------------
+
+    async def _flush_side_effects(self) -> None:
+        while self._to_cancel:
+            child_id = self._to_cancel.pop()
+            try:
+                await workflow.get_external_workflow_handle(child_id).cancel()
+            except ApplicationError as err:  # already finished: its report is on the way or applied
+                workflow.logger.info("child %s not cancelled: %s", child_id, err)
+        while self._alerts:
+            spec = self._alerts.pop(0)
+            await workflow.execute_activity_method(
+                LedgerActivities.raise_alert,
+                RaiseAlertInput(
+                    dedup_key=spec.dedup_key,
+                    level=spec.level,
+                    kind=spec.kind,
+                    message=spec.message,
+                    pair_id=self._state.config.pair_id,
+                ),
+                start_to_close_timeout=policies.LEDGER_TIMEOUT,
+                retry_policy=policies.LEDGER_RETRY,
+            )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._flush_side_effects()
+        workflow.continue_as_new(
+            PairWorkflowInput(
+                config=self._state.config, state=self._state, poll_timeout_s=self._poll_timeout_s
+            )
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _set_status(self, status: PairStatus, reason: str) -> None:
+        self._state = self._state.model_copy(update={"status": status, "status_reason": reason})
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        if self._published is self._state.status:
+            return
+        self._published = self._state.status
+        workflow.upsert_search_attributes([SA_PAIR_STATUS.value_set(self._state.status.value)])
+
+    def _cancel_in_flight(self) -> None:
+        self._to_cancel.update(flight.workflow_id for flight in self._state.in_flight.values())
+
+    def _alert(self, dedup_key: str, kind: str, message: str) -> None:
+        pair = self._state.config.pair_id
+        self._alerts.append(
+            books.AlertSpec(dedup_key, AlertLevel.HIGH, kind, f"pair {pair}: {message}")
+        )
