@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from projectk.messages import AlertLevel
 from projectk.models import (
+    AlertKind,
+    AlertLevel,
     InFlight,
     MirrorOutcome,
     MirrorReport,
@@ -33,7 +34,7 @@ class AlertSpec:
 
     dedup_key: str
     level: AlertLevel
-    kind: str
+    kind: AlertKind
     message: str
 
 
@@ -129,8 +130,8 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
         alerts.append(
             AlertSpec(
                 f"failed:{pair}:{report.fill_id}",
-                AlertLevel.MEDIUM,
-                "failed",
+                AlertLevel.HIGH,
+                AlertKind.FAILED,
                 f"pair {pair}: mirror of {report.fill_id} failed: {report.reason}",
             )
         )
@@ -145,8 +146,8 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
         alerts.append(
             AlertSpec(
                 f"blocked:{pair}:{report.fill_id}",
-                AlertLevel.HIGH,
-                "blocked",
+                AlertLevel.CRITICAL,
+                AlertKind.BLOCKED,
                 f"pair {pair} blocked after {state.consecutive_failures} consecutive failures",
             )
         )
@@ -159,8 +160,8 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
         alerts.append(
             AlertSpec(
                 f"loss-limit:{pair}:{state.day}",
-                AlertLevel.HIGH,
-                "paused_loss_limit",
+                AlertLevel.CRITICAL,
+                AlertKind.PAUSED,
                 f"pair {pair} paused: daily loss limit reached",
             )
         )

@@ -9,12 +9,12 @@ Invariants:
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum, unique
 
 from pydantic import Field
 
 from projectk.models import (
     MICRO,
+    AlertLevel,
     FillCursor,
     Frozen,
     Micro,
@@ -69,16 +69,6 @@ class RecordOutcomeInput(Frozen):
 
     pair_id: str
     report: MirrorReport
-
-
-@unique
-class AlertLevel(StrEnum):
-    """How urgently an operator must hear of an alert."""
-
-    CRITICAL = "critical"  # money at risk now: sent at once
-    HIGH = "high"  # a pair stopped working: sent at once
-    MEDIUM = "medium"  # worth knowing soon: debounced
-    LOW = "low"  # routine: batched
 
 
 class RaiseAlertInput(Frozen):

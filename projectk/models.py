@@ -129,6 +129,32 @@ class MirrorOutcome(StrEnum):
     CANCELLED = "cancelled"  # stopped by an emergency stop or a retracted fill
 
 
+@unique
+class AlertLevel(StrEnum):
+    """How urgently an alert reaches the owners (the bot decides the delivery rhythm)."""
+
+    CRITICAL = "critical"  # sent at once: money at risk or trading halted (blocked, stopped)
+    HIGH = "high"  # sent at once: a failure or a condition needing action (low gas, reorg)
+    MEDIUM = "medium"  # debounced per key: fills, partial fills, claims
+    LOW = "low"  # batched: informational
+
+
+@unique
+class AlertKind(StrEnum):
+    """Common alert kinds; `record_alert` accepts any short string, these are the usual ones."""
+
+    FILLED = "filled"  # a mirror order filled
+    PARTIAL = "partial"  # a mirror order partially filled
+    FAILED = "failed"  # a mirror order failed
+    BLOCKED = "blocked"  # a pair hit its consecutive-failure limit
+    PAUSED = "paused"  # a pair was paused (daily loss limit or operator)
+    STOPPED = "stopped"  # emergency stop
+    CLAIMED = "claimed"  # a position was redeemed
+    LOW_GAS = "low_gas"  # a follower's POL balance is under the threshold
+    REORG = "reorg"  # a source fill was retracted by a chain reorganisation
+    RECONCILED = "reconciled"  # positions were repaired from the chain
+
+
 class Sizing(Frozen):
     """Sizing mode and its parameter."""
 

@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         mirror_workflow_id,
     )
     from projectk.messages import (
-        AlertLevel,
         FillBatch,
         RaiseAlertInput,
         RecordSkipsInput,
@@ -46,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         WaitForFillsInput,
     )
     from projectk.models import (
+        AlertKind,
+        AlertLevel,
         ConfigPatch,
         FillCursor,
         InFlight,
@@ -120,7 +121,7 @@ class PairWorkflow:
         self._set_status(PairStatus.STOPPED, request.reason)
         self._cancel_in_flight()
         pair = self._state.config.pair_id
-        self._alert(f"stopped:{pair}:{workflow.now().isoformat()}", "stopped", request.reason)
+        self._alert(f"stopped:{pair}:{workflow.now().isoformat()}", request.reason)
         await self._flush_side_effects()
 
     @workflow.signal(name=SIGNAL_REMOVE)
@@ -314,8 +315,10 @@ class PairWorkflow:
     def _cancel_in_flight(self) -> None:
         self._to_cancel.update(flight.workflow_id for flight in self._state.in_flight.values())
 
-    def _alert(self, dedup_key: str, kind: str, message: str) -> None:
+    def _alert(self, dedup_key: str, message: str) -> None:
         pair = self._state.config.pair_id
         self._alerts.append(
-            books.AlertSpec(dedup_key, AlertLevel.HIGH, kind, f"pair {pair}: {message}")
+            books.AlertSpec(
+                dedup_key, AlertLevel.CRITICAL, AlertKind.STOPPED, f"pair {pair} stopped: {message}"
+            )
         )

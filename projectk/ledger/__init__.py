@@ -21,8 +21,6 @@ from projectk.ledger.engine import (
 from projectk.ledger.ledger import Ledger, UnknownOrderError
 from projectk.ledger.reads import LedgerReader
 from projectk.ledger.records import (
-    AlertKind,
-    AlertLevel,
     AlertRecord,
     ClaimRecord,
     ClaimStatus,
@@ -33,6 +31,7 @@ from projectk.ledger.records import (
     OrderStatus,
     PairRecord,
 )
+from projectk.models import AlertKind, AlertLevel
 
 __all__ = [
     "AlertKind",

@@ -39,7 +39,6 @@ from projectk.ledger.reads import LedgerReader, columns_of, pair_record
 from projectk.ledger.records import (
     TERMINAL_CLAIM_STATUSES,
     TERMINAL_ORDER_STATUSES,
-    AlertLevel,
     ClaimRecord,
     ClaimStatus,
     ClaimUpdate,
@@ -50,7 +49,15 @@ from projectk.ledger.records import (
 )
 from projectk.ledger.tables import ALERTS, CLAIMS, EXECUTIONS, MIRROR_ORDERS, PAIRS, SOURCE_FILLS
 from projectk.ledger.types import as_utc, utcnow
-from projectk.models import MirrorReport, OrderIntent, PairConfig, PairStatus, Side, SourceFill
+from projectk.models import (
+    AlertLevel,
+    MirrorReport,
+    OrderIntent,
+    PairConfig,
+    PairStatus,
+    Side,
+    SourceFill,
+)
 
 Insert = sqlite.Insert | postgresql.Insert
 REMOVED = PairStatus.REMOVED.value

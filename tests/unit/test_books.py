@@ -141,4 +141,4 @@ def test_daily_loss_limit_pauses() -> None:
     )
     assert s.realized_pnl_micro == -3 * MICRO
     assert s.status is PairStatus.PAUSED
-    assert any(a.kind == "paused_loss_limit" for a in alerts)
+    assert any(a.kind == "paused" for a in alerts)

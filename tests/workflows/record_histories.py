@@ -41,7 +41,9 @@ async def record() -> None:
             feed.push(second)
             await wait_state(handle, lambda s: s.fills_seen == 2)
             await handle.signal(PairWorkflow.resume)
-            await handle.execute_update(PairWorkflow.update_config, ConfigPatch(budget_micro=90_000_000))
+            await handle.execute_update(
+                PairWorkflow.update_config, ConfigPatch(budget_micro=90_000_000)
+            )
             venue.reject_reason = "not enough balance / allowance"
             feed.push(make_fill(3))
             await wait_state(handle, lambda s: s.consecutive_failures == 1 and not s.in_flight)

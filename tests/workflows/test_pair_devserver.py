@@ -35,14 +35,20 @@ async def test_state_survives_continue_as_new_with_children_in_flight(
             feed.push(fill)
             await wait_state(handle, lambda s, f=fill: s.cursor == f.cursor())
         state = await wait_state(handle, lambda s: s.runs >= 2)
-        assert len(state.in_flight) == len(fills), (state.mirrors_started, state.fills_seen, sorted(state.in_flight))  # all children still waiting on the venue
+        assert len(state.in_flight) == len(fills), (
+            state.mirrors_started,
+            state.fills_seen,
+            sorted(state.in_flight),
+        )  # all children still waiting on the venue
         assert state.reserved_micro > 0
         venue.gate.set()
         state = await wait_state(handle, lambda s: not s.in_flight, timeout_s=60)
         assert (await dev_env.client.get_workflow_handle(handle.id).describe()).run_id != first_run
         assert state.mirrors_started == len(fills)
         assert state.reserved_micro == 0
-        assert state.spent_micro == sum(o.notional_micro for o in ledger.list_orders(pair_id=task_queue))
+        assert state.spent_micro == sum(
+            o.notional_micro for o in ledger.list_orders(pair_id=task_queue)
+        )
         assert len(venue.executed) == len(fills)
 
 
@@ -72,7 +78,8 @@ async def test_emergency_stop_with_the_real_cli_batch_stops_every_pair(
     feed, venue = MemoryFeed(), GatedVenue()
     async with worker(dev_env.client, task_queue, ledger, feed, venue):
         handles = [
-            await start_pair(dev_env.client, task_queue, pair_config(f"{task_queue}-{n}")) for n in range(3)
+            await start_pair(dev_env.client, task_queue, pair_config(f"{task_queue}-{n}"))
+            for n in range(3)
         ]
         for handle in handles:
             await wait_state(handle, lambda s: s.status is PairStatus.ACTIVE)

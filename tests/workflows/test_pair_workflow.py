@@ -52,7 +52,9 @@ async def test_duplicate_fill_starts_no_second_child(
 ) -> None:
     feed, venue = RepeatingFeed(), GatedVenue()
     async with worker(time_env.client, task_queue, ledger, feed, venue):
-        handle = await start_pair(time_env.client, task_queue, pair_config(task_queue), poll_timeout_s=1)
+        handle = await start_pair(
+            time_env.client, task_queue, pair_config(task_queue), poll_timeout_s=1
+        )
         feed.push(make_fill(1))
         await wait_state(handle, lambda s: s.mirrors_started == 1 and not s.in_flight)
         await wait_state(handle, lambda s: feed.polls >= 5)  # re-delivered several times
@@ -119,7 +121,9 @@ async def test_consecutive_failures_block_the_pair_with_an_alert(
     feed, venue = MemoryFeed(), GatedVenue()
     venue.reject_reason = "not enough balance / allowance"
     async with worker(time_env.client, task_queue, ledger, feed, venue):
-        config = pair_config(task_queue, guards=Guards(max_fill_age_s=10**9, max_consecutive_failures=2))
+        config = pair_config(
+            task_queue, guards=Guards(max_fill_age_s=10**9, max_consecutive_failures=2)
+        )
         handle = await start_pair(time_env.client, task_queue, config)
         feed.push(make_fill(1), make_fill(2))
         state = await wait_state(
