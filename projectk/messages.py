@@ -40,6 +40,7 @@ class FillBatch(Frozen):
 
     fills: list[SourceFill] = Field(default_factory=list)
     cursor: FillCursor
+    retracted: list[str] = Field(default_factory=list)  # fill ids a chain reorg took back
 
 
 class SkippedFill(Frozen):

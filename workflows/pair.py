@@ -187,6 +187,8 @@ class PairWorkflow:
         return task.result() if task.done() else None
 
     async def _handle(self, batch: FillBatch) -> None:
+        if batch.retracted:
+            await self._retract(batch.retracted)
         skips: list[SkippedFill] = []
         for fill in batch.fills:
             if not self._is_new(fill):
@@ -211,6 +213,28 @@ class PairWorkflow:
                 start_to_close_timeout=policies.LEDGER_TIMEOUT,
                 retry_policy=policies.LEDGER_RETRY,
             )
+
+    async def _retract(self, fill_ids: list[str]) -> None:
+        """Cancel the mirror of each fill a reorg took back, and tell the operators."""
+        pair = self._state.config.pair_id
+        for fill_id in fill_ids:
+            flight = self._state.in_flight.get(fill_id)
+            if flight is not None:
+                self._to_cancel.add(flight.workflow_id)
+                what = "its mirror flow was cancelled; any part already filled is kept"
+            elif fill_id in self._state.recent_fill_ids:
+                what = "its mirror flow had already finished: check the position"
+            else:
+                continue  # never seen by this pair
+            self._alerts.append(
+                books.AlertSpec(
+                    f"reorg:{pair}:{fill_id}",
+                    AlertLevel.HIGH,
+                    AlertKind.REORG,
+                    f"pair {pair}: source fill {fill_id} was retracted by a chain reorg; {what}",
+                )
+            )
+        await self._flush_side_effects()
 
     def _is_new(self, fill: SourceFill) -> bool:
         if fill.cursor().key() <= self._state.cursor.key():

@@ -180,3 +180,36 @@ async def test_remove_ends_the_workflow(
         await handle.signal(PairWorkflow.remove)
         final = await handle.result()
         assert final.status is PairStatus.REMOVED
+
+
+class RetractingFeed(MemoryFeed):
+    """A feed that reports retracted fill ids with the next batch, as the chain tail does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.retracted: list[str] = []
+
+    async def wait(self, source, cursor, timeout_s):  # type: ignore[no-untyped-def]
+        batch = await super().wait(source, cursor, timeout_s)
+        if self.retracted:
+            batch = batch.model_copy(update={"retracted": self.retracted})
+            self.retracted = []
+        return batch
+
+
+async def test_a_retracted_fill_cancels_its_unfinished_mirror_and_alerts(
+    time_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
+) -> None:
+    feed, venue = RetractingFeed(), GatedVenue(open_gate=False)
+    async with worker(time_env.client, task_queue, ledger, feed, venue):
+        handle = await start_pair(time_env.client, task_queue, pair_config(task_queue))
+        fill = make_fill(1)
+        feed.push(fill)
+        await venue.started.wait()
+        feed.retracted = [fill.fill_id]
+        feed.push(make_fill(2, side=Side.SELL))  # wakes the poll; skipped: nothing held
+        state = await wait_state(handle, lambda s: not s.in_flight and s.fills_seen == 2)
+        assert state.positions == {}
+        order = await eventually(lambda: ledger.get_order(task_queue, fill.fill_id))
+        assert order.status is OrderStatus.CANCELLED
+        await eventually(lambda: any(a.kind == "reorg" for a in ledger.list_alerts()))
