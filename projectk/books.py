@@ -64,6 +64,20 @@ def start_flight(state: PairState, flight: InFlight) -> PairState:
     )
 
 
+def drop_flight(state: PairState, fill_id: str) -> PairState:
+    """Return the state without a flight whose child never started, its reservation released."""
+    flight = state.in_flight.get(fill_id)
+    if flight is None:
+        return state
+    return state.model_copy(
+        update={
+            "in_flight": {k: v for k, v in state.in_flight.items() if k != fill_id},
+            "reserved_micro": max(0, state.reserved_micro - flight.reserved_micro),
+            "mirrors_started": state.mirrors_started - 1,
+        }
+    )
+
+
 def _trade(state: PairState, report: MirrorReport) -> tuple[dict[str, Position], int, int]:
     # Returns (positions, spent delta, realized pnl delta) of a report's fills.
     positions = dict(state.positions)

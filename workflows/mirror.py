@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.chain import ChainActivities
@@ -155,7 +155,7 @@ class MirrorOrderWorkflow:
         pair = workflow.get_external_workflow_handle(data.parent_workflow_id)
         try:
             await pair.signal(SIGNAL_MIRROR_FINISHED, report)
-        except ApplicationError as err:  # the pair is gone (removed); the ledger has the outcome
+        except FailureError as err:  # the pair is gone (removed); the ledger has the outcome
             workflow.logger.warning("pair %s did not take the report: %s", data.pair_id, err)
 
 

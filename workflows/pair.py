@@ -18,7 +18,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.fills import FillActivities
@@ -254,11 +254,23 @@ class PairWorkflow:
             if isinstance(held, policy.Skip):
                 return held.reason
             reserved = held
-        return await self._start_child(fill, position, reserved)
+        await self._start_child(fill, position, reserved)
+        return None
 
-    async def _start_child(self, fill: SourceFill, position: Position, reserved: int) -> str | None:
+    async def _start_child(self, fill: SourceFill, position: Position, reserved: int) -> None:
         pair_id = self._state.config.pair_id
         child_id = mirror_workflow_id(pair_id, fill.fill_id)
+        # In flight before the start is awaited: a child's report can then never arrive for a
+        # flight the pair does not know (e.g. its worker died and the child ran elsewhere).
+        flight = InFlight(
+            fill_id=fill.fill_id,
+            workflow_id=child_id,
+            side=fill.side,
+            token_id=fill.token_id,
+            reserved_micro=reserved,
+            started_at=workflow.now(),
+        )
+        self._state = books.start_flight(self._state, flight)
         try:
             await workflow.start_child_workflow(
                 MIRROR_ORDER_WORKFLOW,
@@ -276,20 +288,12 @@ class PairWorkflow:
                 execution_timeout=policies.MIRROR_EXECUTION_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
-            workflow.logger.info(
-                "fill %s already has a mirror flow; not starting another", fill.fill_id
-            )
-            return None
-        flight = InFlight(
-            fill_id=fill.fill_id,
-            workflow_id=child_id,
-            side=fill.side,
-            token_id=fill.token_id,
-            reserved_micro=reserved,
-            started_at=workflow.now(),
-        )
-        self._state = books.start_flight(self._state, flight)
-        return None
+            workflow.logger.info("fill %s already has a mirror flow; not another", fill.fill_id)
+            self._state = books.drop_flight(self._state, fill.fill_id)
+            return
+        if self._state.status in (PairStatus.STOPPED, PairStatus.REMOVED):
+            self._to_cancel.add(child_id)  # stopped while the start was in flight
+            await self._flush_side_effects()
 
     # -- side effects the handlers asked for -------------------------------------------------
 
@@ -298,7 +302,7 @@ class PairWorkflow:
             child_id = self._to_cancel.pop()
             try:
                 await workflow.get_external_workflow_handle(child_id).cancel()
-            except ApplicationError as err:  # already finished: its report is on the way or applied
+            except FailureError as err:  # already finished: its report is on the way or applied
                 workflow.logger.info("child %s not cancelled: %s", child_id, err)
         while self._alerts:
             spec = self._alerts.pop(0)
