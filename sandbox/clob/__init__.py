@@ -1,0 +1,1 @@
+"""The sandbox's CLOB V2-compatible HTTP server: auth, orders, matching, settlement, Data API."""

@@ -1,0 +1,148 @@
+"""Trades and their on-chain settlement through the sandbox exchange contract.
+
+Invariants: every match becomes exactly one Trade and one ``settle`` transaction from the operator;
+transactions are sent one at a time in match order (so later matches see earlier transfers); a
+trade moves MATCHED -> MINED when its receipt succeeds, MINED -> CONFIRMED on the next poll
+(the sandbox has no reorgs, so one poll stands for finality), or to FAILED when the transaction
+reverts or cannot be sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from enum import StrEnum, unique
+
+from sandbox.chain import CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
+from sandbox.clob.engine import BookOrder, MakerFill
+from sandbox.rpc import Rpc, RpcError
+
+FILL_TUPLE = "(bytes32,address,uint8,uint256,uint256,uint256,bytes32,bytes32)"
+SETTLE = f"settle({FILL_TUPLE},{FILL_TUPLE}[])"
+SETTLE_COMPLEMENT = f"settleComplement({FILL_TUPLE},{FILL_TUPLE}[],bytes32)"
+_GAS_BASE = 250_000
+_GAS_PER_MAKER = 150_000
+
+log = logging.getLogger(__name__)
+
+
+@unique
+class TradeStatus(StrEnum):
+    """Settlement state of a trade, as /data/trades reports it."""
+
+    MATCHED = "MATCHED"  # matched off-chain, transaction sent or about to be
+    MINED = "MINED"  # included in a block
+    CONFIRMED = "CONFIRMED"  # final (one settlement poll after MINED)
+    FAILED = "FAILED"  # reverted or never sent
+
+
+@dataclass
+class Trade:
+    """One match: a taker order against one or more maker orders."""
+
+    id: str
+    taker: BookOrder
+    fills: tuple[MakerFill, ...]
+    market: str
+    outcome: str
+    match_time: int
+    neg_risk: bool
+    status: TradeStatus = TradeStatus.MATCHED
+    tx_hash: str | None = None
+    block_number: int | None = None
+    last_update: int = 0
+
+    @property
+    def shares(self) -> int:
+        """Total shares traded."""
+        return sum(f.shares for f in self.fills)
+
+    @property
+    def usd(self) -> int:
+        """Total pUSD the taker paid or received."""
+        return sum(f.taker_usd for f in self.fills)
+
+    @property
+    def complement(self) -> bool:
+        """True when the makers are on the other outcome (a mint or merge match)."""
+        return self.fills[0].complement
+
+    def taker_amounts(self) -> tuple[int, int]:
+        """Return (making, taking) of the taker order."""
+        if self.taker.side == 0:
+            return self.usd, self.shares
+        return self.shares, self.usd
+
+
+def _fill_tuple(order: BookOrder, making: int, taking: int) -> tuple[object, ...]:
+    o = order.order
+    return (
+        bytes.fromhex(order.id[2:]),
+        o.maker,
+        int(o.side),
+        o.token_id,
+        making,
+        taking,
+        o.builder,
+        o.metadata,
+    )
+
+
+class Settler:
+    """Sends settlement transactions and follows their receipts."""
+
+    def __init__(self, rpc: Rpc, operator: str) -> None:
+        self.rpc = rpc
+        self.operator = operator
+        self._send_lock = asyncio.Lock()
+        self._pending: dict[str, Trade] = {}
+        self._mined: list[Trade] = []
+
+    async def submit(self, trade: Trade, now: int) -> None:
+        """Send the settle transaction of a trade; on failure mark it FAILED."""
+        making, taking = trade.taker_amounts()
+        taker = _fill_tuple(trade.taker, making, taking)
+        makers = [_fill_tuple(f.maker, f.making, f.taking) for f in trade.fills]
+        exchange = NEG_RISK_EXCHANGE_V2 if trade.neg_risk else CTF_EXCHANGE_V2
+        gas = _GAS_BASE + _GAS_PER_MAKER * len(makers)
+        args: tuple[object, ...] = (taker, makers)
+        if trade.complement:
+            args = (taker, makers, bytes.fromhex(trade.market[2:]))
+            gas += _GAS_BASE
+        signature = SETTLE_COMPLEMENT if trade.complement else SETTLE
+        async with self._send_lock:
+            try:
+                trade.tx_hash = await self.rpc.send(
+                    self.operator, exchange, signature, *args, gas=gas
+                )
+            except (RpcError, OSError) as exc:
+                log.warning("settlement of trade %s failed to send: %s", trade.id, exc)
+                trade.status = TradeStatus.FAILED
+                trade.last_update = now
+                return
+        self._pending[trade.tx_hash] = trade
+
+    async def poll(self, now: int) -> None:
+        """Confirm trades mined at the previous poll, then check receipts of pending ones."""
+        for trade in self._mined:
+            trade.status = TradeStatus.CONFIRMED
+            trade.last_update = now
+        self._mined = []
+        for tx_hash, trade in list(self._pending.items()):
+            rec = await self.rpc.receipt(tx_hash)
+            if rec is None:
+                continue
+            del self._pending[tx_hash]
+            trade.block_number = int(rec["blockNumber"], 16)
+            ok = int(rec["status"], 16) == 1
+            trade.status = TradeStatus.MINED if ok else TradeStatus.FAILED
+            trade.last_update = now
+            if ok:
+                self._mined.append(trade)
+            else:
+                log.warning("settlement of trade %s reverted in %s", trade.id, tx_hash)
+
+    def pending(self) -> int:
+        """Return the number of trades waiting for a receipt."""
+        return len(self._pending)

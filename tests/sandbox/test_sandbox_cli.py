@@ -1,0 +1,60 @@
+"""The CLI against a real background sandbox: up, status --json, fund, faults, down."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import sandbox_cli
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"PROJECTK_DATA_DIR": str(tmp_path)}
+    up = runner.invoke(sandbox_cli, ["up", "--block-time", "1"], env=env)
+    try:
+        assert up.exit_code == 0, up.output
+        status = runner.invoke(sandbox_cli, ["status", "--json"], env=env)
+        state = json.loads(status.output)
+        assert state["running"] and state["chain_id"] == 137
+        assert state["contracts"]["ctf_exchange_v2"] == "0xE111180000d2663C0091e4f400237545B87B996B"
+        assert len(state["markets"]) == 3 and all(len(m["tokens"]) == 2 for m in state["markets"])
+        assert state["accounts"]["demo"][0]["private_key"].startswith("0x")
+        funded = runner.invoke(
+            sandbox_cli,
+            ["fund", "0x000000000000000000000000000000000000dEaD", "--pusd", "5", "--pol", "1"],
+            env=env,
+        )
+        assert funded.exit_code == 0, funded.output
+        faults = runner.invoke(sandbox_cli, ["faults", "--latency-ms", "1"], env=env)
+        assert json.loads(faults.output)["latency_ms"] == 1
+    finally:
+        down = runner.invoke(sandbox_cli, ["down"], env=env)
+    assert down.exit_code == 0
+    assert json.loads(runner.invoke(sandbox_cli, ["status", "--json"], env=env).output) == {
+        "running": False
+    }
+
+
+async def test_async_context_manager_cleans_up() -> None:
+    import os
+
+    import httpx
+
+    from sandbox.runtime import Sandbox, SandboxOptions
+
+    async with Sandbox(SandboxOptions(demo_markets=False, market_maker=False)) as sb:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{sb.info['clob_url']}/ok")).json() == "OK"
+        pids = sb.info["pids"]
+    for pid in pids.values():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        raise AssertionError(f"process {pid} still running")
