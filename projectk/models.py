@@ -198,6 +198,7 @@ class PairConfig(Frozen):
     sizing: Sizing = Sizing()
     guards: Guards = Guards()
     order_type: OrderType = OrderType.FAK
+    order_deadline_s: int = Field(default=120, ge=1, le=1800)  # GTC/GTD rest this long at most
 
     @model_validator(mode="after")
     def _distinct(self) -> PairConfig:
@@ -327,6 +328,7 @@ class PairWorkflowInput(Frozen):
     state: PairState | None = None  # set when continuing as new
     poll_timeout_s: float = Field(default=300.0, gt=0)  # long-poll length of wait_for_fills
     start_cursor: FillCursor | None = None  # where a new pair starts reading fills
+    claim_check_every_s: float = Field(default=21_600.0, gt=0)  # claims: held markets ended?
 
 
 class MirrorOrderInput(Frozen):

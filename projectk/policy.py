@@ -177,3 +177,25 @@ def _intent(
         notional_micro=_notional(shares, limit),
         order_type=config.order_type,
     )
+
+
+def plan_remainder(
+    intent: OrderIntent, target_shares_micro: int, filled_shares_micro: int, quote: Quote
+) -> OrderIntent | Skip:
+    """Size the next order for what is still unfilled, at the same guarded limit price."""
+    if not quote.accepting_orders:
+        return Skip("market is not accepting orders")
+    shares = _floor_shares(target_shares_micro - filled_shares_micro)
+    if shares <= 0:
+        return Skip("nothing left to fill")
+    limit = intent.limit_price
+    if intent.side is Side.BUY:
+        if not quote.asks or quote.asks[0].price > limit:
+            return Skip(f"book is beyond the slippage cap (limit {limit})")
+        if _notional(shares, limit) < MIN_MARKETABLE_BUY_MICRO:
+            return Skip("remainder below the $1 marketable minimum")
+    elif not quote.bids or quote.bids[0].price < limit:
+        return Skip(f"book is beyond the slippage cap (limit {limit})")
+    return intent.model_copy(
+        update={"shares_micro": shares, "notional_micro": _notional(shares, limit)}
+    )

@@ -204,6 +204,19 @@ class AlertRow(LedgerModel, table=True):
     delivered_at: datetime | None = _time(nullable=True)
 
 
+class LedgerIdentityRow(LedgerModel, table=True):
+    """The ledger's name: one row with a random id, written by migration 0002 and never changed.
+
+    Workers advertise this id (see `summaries.worker_identity`), so a reader can tell whether it
+    reads the same database the workers write.
+    """
+
+    __tablename__ = "ledger_identity"
+
+    ledger_id: str = Field(sa_type=String(36), primary_key=True)
+    created_at: datetime = _time()
+
+
 def _table(name: str) -> Table:
     return LEDGER_METADATA.tables[name]
 
@@ -214,3 +227,4 @@ MIRROR_ORDERS = _table("mirror_orders")
 EXECUTIONS = _table("executions")
 CLAIMS = _table("claims")
 ALERTS = _table("alerts")
+LEDGER_IDENTITY = _table("ledger_identity")
