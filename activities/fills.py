@@ -45,7 +45,7 @@ class FillActivities:
             if left <= 0:
                 return FillBatch(cursor=cursor)
             batch = await self._feed.wait(data.source, cursor, min(left, HEARTBEAT_EVERY_S))
-            if batch.fills:
+            if batch.fills or batch.retracted:
                 return batch
             cursor = batch.cursor
             if activity.is_worker_shutdown():  # hand the poll to another worker at once

@@ -1,0 +1,1 @@
+"""Benchmarks on the sandbox (`projectk bench …`); not tests, and never run against production."""
