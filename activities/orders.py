@@ -1,20 +1,40 @@
 """Order activities over an injected venue (paper, sandbox CLOB, live CLOB).
 
 Invariants:
-- Venue answers are classified: a result (filled, partly filled, rejected) is returned; a
-  temporary fault raises a retryable error; a rejection no retry can fix is returned with its
-  reason, never retried.
-- Executing the same intent twice yields the same order: venues derive the order from the
-  intent deterministically, so a retried activity looks up or re-posts, never adds an order.
+- One activity per step the workflow records: `quote`, `sign_order` (the signed order, never the
+  key, enters history), `post_order` (idempotent: the same signed order, looked up by its hash
+  before any re-post), `follow_order` (reads and cancels only), `cancel_orders`.
+- Venue answers are classified: results for accepted, filled, killed orders; retryable
+  `ApplicationError`s for temporary faults; non-retryable ones (`OrderRejected`, `VaultError`)
+  for refusals no retry can fix.
+- `execute_order` (sign + post + follow in one activity) only serves mirror flows started before
+  the split; new flows never call it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from projectk.execution import (
+    CancelOrdersInput,
+    CancelOrdersResult,
+    FollowOrderInput,
+    FollowOrderResult,
+    PostOrderInput,
+    PostOrderResult,
+    SignedOrder,
+    SignOrderInput,
+    Wallet,
+)
 from projectk.messages import ExecuteOrderInput, ExecutionResult, Quote, QuoteInput
+from projectk.vault import VaultError
+
+VAULT_ERROR = "VaultError"
+LEGACY_FOLLOW_FOR = timedelta(seconds=60)
 
 
 class Venue(Protocol):
@@ -24,13 +44,30 @@ class Venue(Protocol):
         """Return the book and market rules of one token."""
         ...
 
-    async def execute(self, data: ExecuteOrderInput) -> ExecutionResult:
-        """Place the intent's order and follow it to a terminal state."""
+    async def sign(self, data: SignOrderInput) -> SignedOrder:
+        """Build and sign the order of an intent."""
+        ...
+
+    async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
+        """Post a signed order (a retry looks it up by hash first)."""
+        ...
+
+    async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
+        """Follow an accepted order to a terminal state, cancelling the rest at the deadline."""
+        ...
+
+    async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
+        """Cancel a wallet's open orders."""
         ...
 
 
+def _vault_failure(err: VaultError) -> ApplicationError:
+    # The vault's messages never hold a secret (see projectk.vault).
+    return ApplicationError(str(err), type=VAULT_ERROR, non_retryable=True)
+
+
 class OrderActivities:
-    """Quote and execute orders on the configured venue."""
+    """Quote, sign, post, follow and cancel orders on the configured venue."""
 
     def __init__(self, venue: Venue) -> None:
         self._venue = venue
@@ -40,15 +77,85 @@ class OrderActivities:
         """Return the current book, tick size, minimum size and market state of a token."""
         return await self._venue.quote(data)
 
-    @activity.defn(name="execute_order")
-    async def execute_order(self, data: ExecuteOrderInput) -> ExecutionResult:
-        """Place one order and follow it until it is filled, killed or cancelled."""
-        result = await self._venue.execute(data)
+    @activity.defn(name="sign_order")
+    async def sign_order(self, data: SignOrderInput) -> SignedOrder:
+        """Build and sign one order with the follower's key (by key_ref)."""
+        try:
+            signed = await self._venue.sign(data)
+        except VaultError as err:
+            raise _vault_failure(err) from None
+        activity.logger.info(
+            "signed %s %s order %s", signed.side.value, signed.order_type.value, signed.order_id
+        )
+        return signed
+
+    @activity.defn(name="post_order")
+    async def post_order(self, data: PostOrderInput) -> PostOrderResult:
+        """Post a signed order; on any doubt find it by hash before re-posting the same order."""
+        try:
+            result = await self._venue.post(data, attempt=activity.info().attempt)
+        except VaultError as err:
+            raise _vault_failure(err) from None
+        activity.logger.info("order %s posted: %s", result.order_id, result.state.value)
+        return result
+
+    @activity.defn(name="follow_order")
+    async def follow_order(self, data: FollowOrderInput) -> FollowOrderResult:
+        """Follow an order until terminal (cancelling the rest at the deadline), with its trades."""
+        try:
+            result = await self._venue.follow(data)
+        except VaultError as err:
+            raise _vault_failure(err) from None
         activity.logger.info(
             "order %s %s: filled %d of %d shares",
             result.order_id,
-            data.intent.side.value,
+            result.state.value,
             result.filled_shares_micro,
-            data.intent.shares_micro,
+            data.order.shares_micro,
         )
         return result
+
+    @activity.defn(name="cancel_orders")
+    async def cancel_orders(self, data: CancelOrdersInput) -> CancelOrdersResult:
+        """Cancel a follower's open orders (emergency stop)."""
+        try:
+            result = await self._venue.cancel_open(data)
+        except VaultError as err:
+            raise _vault_failure(err) from None
+        activity.logger.info("cancelled %d open orders: %s", len(result.cancelled), data.reason)
+        return result
+
+    @activity.defn(name="execute_order")
+    async def execute_order(self, data: ExecuteOrderInput) -> ExecutionResult:
+        """Sign, post and follow one order in one go (flows started before the split only)."""
+        wallet = Wallet(key_ref=data.key_ref, funder=data.funder)
+        quote = await self._venue.quote(
+            QuoteInput(token_id=data.intent.token_id, reference_price=data.intent.limit_price)
+        )
+        try:
+            signed = await self._venue.sign(
+                SignOrderInput(
+                    intent=data.intent,
+                    wallet=wallet,
+                    order_type=data.order_type,
+                    tick_size=quote.tick_size,
+                    neg_risk=quote.neg_risk,
+                )
+            )
+            posted = await self._venue.post(PostOrderInput(order=signed, wallet=wallet))
+        except VaultError as err:
+            raise _vault_failure(err) from None
+        except ApplicationError as err:
+            if not err.non_retryable:
+                raise
+            return ExecutionResult(order_id="", rejected_reason=err.message)
+        deadline = datetime.now(UTC) + LEGACY_FOLLOW_FOR
+        followed = await self._venue.follow(
+            FollowOrderInput(order=signed, wallet=wallet, posted=posted, deadline=deadline)
+        )
+        return ExecutionResult(
+            order_id=followed.order_id,
+            filled_shares_micro=followed.filled_shares_micro,
+            notional_micro=followed.notional_micro,
+            fee_micro=followed.fee_micro,
+        )

@@ -12,7 +12,22 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from projectk.execution import (
+    CancelOrdersInput,
+    CancelOrdersResult,
+    FollowOrderInput,
+    FollowOrderResult,
+    OrderTrade,
+    PositionsInput,
+    PositionsResult,
+    PostOrderInput,
+    PostOrderResult,
+    SignedOrder,
+    SignOrderInput,
+    VenueOrderState,
+)
 from projectk.messages import (
     ExecuteOrderInput,
     ExecutionResult,
@@ -98,7 +113,7 @@ class GatedVenue:
         self.gate = asyncio.Event()
         if open_gate:
             self.gate.set()
-        self.executed: list[ExecuteOrderInput] = []
+        self.executed: list[ExecuteOrderInput | PostOrderInput] = []
         self.started = asyncio.Event()
         self.reject_reason = ""
 
@@ -129,9 +144,76 @@ class GatedVenue:
             notional_micro=notional,
         )
 
+    async def sign(self, data: SignOrderInput) -> SignedOrder:
+        """Return a fake signed order of the intent's exact size at its limit price."""
+        intent = data.intent
+        notional = int(Decimal(intent.shares_micro) * intent.limit_price)
+        return SignedOrder(
+            order_id=f"0xorder-{intent.fill_id}-{data.round}",
+            order_type=data.order_type,
+            token_id=intent.token_id,
+            side=intent.side,
+            limit_price=intent.limit_price,
+            maker_amount_micro=notional if intent.side is Side.BUY else intent.shares_micro,
+            taker_amount_micro=intent.shares_micro if intent.side is Side.BUY else notional,
+        )
+
+    async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
+        """Accept the order (or refuse it with `reject_reason`, as the CLOB's 400 would)."""
+        del attempt
+        self.executed.append(data)
+        self.started.set()
+        if self.reject_reason:
+            raise ApplicationError(self.reject_reason, type="OrderRejected", non_retryable=True)
+        return PostOrderResult(order_id=data.order.order_id, state=VenueOrderState.LIVE)
+
+    async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
+        """Fill the whole order at its limit price once the gate opens (heartbeating).
+
+        A flow winding down (`cancel_now`) finds its order cancelled with nothing filled.
+        """
+        while not self.gate.is_set():
+            if data.cancel_now:
+                return FollowOrderResult(
+                    order_id=data.order.order_id,
+                    state=VenueOrderState.CANCELED,
+                    cancelled_rest=True,
+                )
+            activity.heartbeat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.gate.wait(), timeout=1)
+        order = data.order
+        notional = int(Decimal(order.shares_micro) * order.limit_price)
+        trade = OrderTrade(
+            trade_id=f"trade-{order.order_id}",
+            shares_micro=order.shares_micro,
+            price=order.limit_price,
+            notional_micro=notional,
+            status="CONFIRMED",
+        )
+        return FollowOrderResult(
+            order_id=order.order_id,
+            state=VenueOrderState.MATCHED,
+            filled_shares_micro=order.shares_micro,
+            notional_micro=notional,
+            trades=[trade],
+        )
+
+    async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
+        """Cancel nothing (no order of this fake ever rests)."""
+        del data
+        return CancelOrdersResult()
+
 
 @activity.defn(name="token_balance")
 async def fake_token_balance(data: TokenBalanceInput) -> TokenBalance:
     """Say the source held 100 shares before any sale."""
     del data
     return TokenBalance(shares_micro=100 * MICRO)
+
+
+@activity.defn(name="follower_positions")
+async def fake_follower_positions(data: PositionsInput) -> PositionsResult:
+    """Report no balances: reconciliation then has nothing to compare and repairs nothing."""
+    del data
+    return PositionsResult()

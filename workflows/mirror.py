@@ -2,17 +2,25 @@
 
 Invariants:
 - Its id is `mirror/<pair_id>/<fill_id>` and duplicate ids are rejected, so a fill has one flow.
-- The intent is in the ledger before the order is sent.
-- However it ends (filled, skipped, failed, cancelled), it records the outcome and signals its
-  pair exactly one report, addressed to the pair's workflow id so it reaches the current run.
+- The intent is in the ledger before any order is sent; each posted order is marked in the
+  ledger and each of its trades recorded (order hash + trade id) before the flow moves on.
+- Every order is signed in its own activity, so the signed order (never the key) is in history
+  and a retried post re-posts that very order; a new order is only signed for a remainder round,
+  at most `MAX_ORDER_ROUNDS` in all, always at the first order's guarded limit price.
+- Sign and post are shielded from cancellation: a cancelled flow first learns whether its order
+  reached the CLOB, then cancels what rests and keeps what filled.
+- However it ends (filled, partial, unfilled, skipped, failed, cancelled), it records the outcome
+  and signals its pair exactly one report, addressed to the pair's workflow id.
+- Flows started before the sign/post/follow split replay through `execute_order` (patch gate).
 """
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.chain import ChainActivities
@@ -25,11 +33,15 @@ with workflow.unsafe.imports_passed_through():
         ExecutionResult,
         Quote,
         QuoteInput,
+        RaiseAlertInput,
         RecordIntentInput,
         RecordOutcomeInput,
         TokenBalanceInput,
     )
     from projectk.models import (
+        MICRO,
+        AlertKind,
+        AlertLevel,
         MirrorOrderInput,
         MirrorOutcome,
         MirrorReport,
@@ -37,11 +49,18 @@ with workflow.unsafe.imports_passed_through():
         Side,
     )
     from workflows import policies
+    from workflows.mirror_orders import OrderRounds
+
+SPLIT_EXECUTION_PATCH = "sign-post-follow"
+_ALERT_KINDS = {MirrorOutcome.FILLED: AlertKind.FILLED, MirrorOutcome.PARTIAL: AlertKind.PARTIAL}
 
 
 @workflow.defn(name=MIRROR_ORDER_WORKFLOW)
 class MirrorOrderWorkflow:
-    """Quote, size under the guards, execute, record, report to the pair."""
+    """Quote, size under the guards, sign, post, follow, record, report to the pair."""
+
+    def __init__(self) -> None:
+        self._rounds: OrderRounds | None = None
 
     @workflow.run
     async def run(self, data: MirrorOrderInput) -> MirrorReport:
@@ -49,13 +68,15 @@ class MirrorOrderWorkflow:
         try:
             report = await self._mirror(data)
         except asyncio.CancelledError:
-            report = self._report(data, MirrorOutcome.CANCELLED, reason="cancelled by the pair")
+            report = await self._cancelled(data)
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):  # the pair cancelled us mid-activity
-                report = self._report(data, MirrorOutcome.CANCELLED, reason="cancelled by the pair")
+                report = await self._cancelled(data)
             else:
-                report = self._report(data, MirrorOutcome.FAILED, reason=_reason(err))
+                report = await self._failed(data, _reason(err))
         await self._record(data, report)
+        if self._rounds is not None:  # flows before the split raised no execution alerts
+            await self._alert(data, report)
         await self._tell_pair(data, report)
         return report
 
@@ -70,8 +91,12 @@ class MirrorOrderWorkflow:
             start_to_close_timeout=policies.LEDGER_TIMEOUT,
             retry_policy=policies.LEDGER_RETRY,
         )
-        result = await self._execute(data, plan)
-        return self._result_report(data, plan, result)
+        if not workflow.patched(SPLIT_EXECUTION_PATCH):
+            result = await self._execute(data, plan)
+            return self._result_report(data, plan, result)
+        self._rounds = OrderRounds(data, plan, self._quote)
+        await self._rounds.run(quote)
+        return self._rounds.report()
 
     async def _quote(self, data: MirrorOrderInput) -> Quote:
         return await workflow.execute_activity_method(
@@ -96,6 +121,22 @@ class MirrorOrderWorkflow:
             retry_policy=policies.CHAIN_RETRY,
         )
         return policy.plan_sell(data.config, fill, quote, data.position, before.shares_micro)
+
+    async def _cancelled(self, data: MirrorOrderInput) -> MirrorReport:
+        # Learn whether an order reached the CLOB, cancel what rests, keep what filled.
+        if self._rounds is not None:
+            await self._rounds.wind_down()
+            return self._rounds.report(MirrorOutcome.CANCELLED, "cancelled by the pair")
+        return self._report(data, MirrorOutcome.CANCELLED, reason="cancelled by the pair")
+
+    async def _failed(self, data: MirrorOrderInput, reason: str) -> MirrorReport:
+        # A failure after some rounds filled must still hand those fills to the books.
+        if self._rounds is not None and self._rounds.has_orders:
+            await self._rounds.wind_down()
+            if self._rounds.filled_shares:
+                return self._rounds.report(MirrorOutcome.PARTIAL, reason)
+            return self._rounds.report(MirrorOutcome.FAILED, reason)
+        return self._report(data, MirrorOutcome.FAILED, reason=reason)
 
     async def _execute(self, data: MirrorOrderInput, intent: OrderIntent) -> ExecutionResult:
         return await workflow.execute_activity_method(
@@ -151,11 +192,34 @@ class MirrorOrderWorkflow:
             retry_policy=policies.LEDGER_RETRY,
         )
 
+    async def _alert(self, data: MirrorOrderInput, report: MirrorReport) -> None:
+        # Failures are alerted by the pair's books (they also count towards blocking).
+        kind = _ALERT_KINDS.get(report.outcome)
+        if kind is None:
+            return
+        shares = Decimal(report.filled_shares_micro) / MICRO
+        pusd = Decimal(report.notional_micro) / MICRO
+        await workflow.execute_local_activity_method(
+            LedgerActivities.raise_alert,
+            RaiseAlertInput(
+                dedup_key=f"{kind.value}:{data.pair_id}:{data.fill.fill_id}",
+                level=AlertLevel.MEDIUM,
+                kind=kind.value,
+                message=(
+                    f"pair {data.pair_id}: {report.side.value} {shares} shares for {pusd} pUSD "
+                    f"({report.outcome.value}) mirroring {data.fill.fill_id}"
+                ),
+                pair_id=data.pair_id,
+            ),
+            start_to_close_timeout=policies.LEDGER_TIMEOUT,
+            retry_policy=policies.LEDGER_RETRY,
+        )
+
     async def _tell_pair(self, data: MirrorOrderInput, report: MirrorReport) -> None:
         pair = workflow.get_external_workflow_handle(data.parent_workflow_id)
         try:
             await pair.signal(SIGNAL_MIRROR_FINISHED, report)
-        except FailureError as err:  # the pair is gone (removed); the ledger has the outcome
+        except ApplicationError as err:  # the pair is gone (removed); the ledger has the outcome
             workflow.logger.warning("pair %s did not take the report: %s", data.pair_id, err)
 
 

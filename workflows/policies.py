@@ -16,6 +16,7 @@ NON_RETRYABLE_ERRORS = [
     "InvalidInput",  # a value that will not become valid by retrying
     "VaultError",  # the key cannot be opened: wrong passphrase or unknown key_ref
     "OrderRejected",  # the venue refused the order for a reason a retry cannot fix
+    "VenueRefused",  # the CLOB refused a read or cancel (4xx other than 425/429)
 ]
 
 LEDGER_TIMEOUT = timedelta(seconds=10)
@@ -26,7 +27,13 @@ LEDGER_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE_ERRORS,
 )
 
-POLL_HEARTBEAT_TIMEOUT = timedelta(seconds=15)  # a dead poller is replaced within this
+# An idle pair's cost: one wait_for_fills per poll timeout (PROJECTK_FILL_POLL_TIMEOUT_S, an hour by
+# default) plus a heartbeat every MAX_HEARTBEAT_THROTTLE, about 8 billable actions an hour.
+# The price is that a poller on a worker that died hard (SIGKILL, lost host) is replaced only after
+# this timeout; a worker that shuts down gracefully hands its polls over at once, and no fill is
+# lost either way (the cursor is in the workflow).
+POLL_HEARTBEAT_TIMEOUT = timedelta(minutes=10)
+MAX_HEARTBEAT_THROTTLE = timedelta(minutes=8)  # the worker sends at most one heartbeat per this
 POLL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -59,3 +66,50 @@ MIRROR_EXECUTION_TIMEOUT = timedelta(
 )  # a mirror flow that cannot finish in an hour is stuck
 REPORT_SIGNAL_TIMEOUT = timedelta(seconds=30)
 MIRROR_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one mirror flow per fill, ever
+
+# Order execution (issue 5): sign -> post -> follow, bounded remainder rounds.
+# Order activities heartbeat at least every 2 s while they wait on the CLOB, so a dead worker is
+# noticed within the heartbeat timeout instead of the start-to-close timeout.
+SIGN_TIMEOUT = timedelta(seconds=30)  # includes opening the wallet's client on first use
+SIGN_HEARTBEAT_TIMEOUT = timedelta(seconds=6)
+POST_TIMEOUT = timedelta(seconds=30)  # the client's own timeout is 5 s per request
+POST_HEARTBEAT_TIMEOUT = timedelta(seconds=6)
+FOLLOW_SLACK = timedelta(seconds=60)  # follow start-to-close = time to the deadline + this
+FOLLOW_HEARTBEAT_TIMEOUT = timedelta(seconds=6)
+MARKETABLE_DEADLINE = timedelta(seconds=30)  # FAK/FOK are terminal at once; bounds the settle wait
+GTD_EXPIRY_MARGIN = timedelta(seconds=90)  # GTD expiration beyond the deadline (CLOB keeps 60 s)
+MAX_ORDER_ROUNDS = 3  # the first order plus at most two re-priced remainders
+REMAINDER_PAUSE = timedelta(seconds=1)  # let the book refill before re-quoting a remainder
+ORDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=30,
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+RECONCILE_TIMEOUT = timedelta(seconds=30)
+
+# -- claims (issue 6) ---------------------------------------------------------------------------
+CLAIM_NON_RETRYABLE_ERRORS = [
+    *NON_RETRYABLE_ERRORS,
+    "RedeemUnsupported",  # the wallet kind cannot redeem by transaction (deposit wallets)
+    "RedeemWouldRevert",  # the chain refuses the redeem (e.g. adapter not approved)
+]
+CLAIM_READ_TIMEOUT = timedelta(seconds=30)
+CLAIM_SIGN_TIMEOUT = timedelta(minutes=1)
+CLAIM_SEND_TIMEOUT = timedelta(minutes=15)  # broadcast and wait for the receipt
+CLAIM_SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a dead sender is retried within this
+CLAIM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=CLAIM_NON_RETRYABLE_ERRORS,
+)
+# A pair's periodic "did my markets end?" check gives up quickly: the next check comes anyway.
+CLAIM_CHECK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+CLAIM_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one claim per wallet and market, ever

@@ -10,6 +10,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from activities.execution_ledger import ExecutionLedgerActivities
 from activities.fills import FillActivities, FillFeed
 from activities.ledger import LedgerActivities
 from activities.orders import OrderActivities, Venue
@@ -25,7 +26,7 @@ from projectk.models import (
     Sizing,
 )
 from projectk.pairs import pair_search_attributes
-from tests.fakes import FOLLOWER, SOURCE, fake_token_balance
+from tests.fakes import FOLLOWER, SOURCE, fake_follower_positions, fake_token_balance
 from workflows.mirror import MirrorOrderWorkflow
 from workflows.pair import PairWorkflow
 
@@ -50,6 +51,7 @@ def activities(ledger: Ledger, feed: FillFeed, venue: Venue) -> list[Callable[..
     led = LedgerActivities(ledger)
     fills = FillActivities(feed)
     orders = OrderActivities(venue)
+    executions = ExecutionLedgerActivities(ledger)
     return [
         led.record_skips,
         led.record_intent,
@@ -58,6 +60,13 @@ def activities(ledger: Ledger, feed: FillFeed, venue: Venue) -> list[Callable[..
         fills.wait_for_fills,
         orders.quote,
         orders.execute_order,
+        orders.sign_order,
+        orders.post_order,
+        orders.follow_order,
+        orders.cancel_orders,
+        executions.mark_posted,
+        executions.record_executions,
+        fake_follower_positions,
         fake_token_balance,
     ]
 

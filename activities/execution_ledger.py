@@ -1,0 +1,54 @@
+"""Ledger writes of the execution steps: posted orders, trades, and the alerts they raise.
+
+Invariant: every write is idempotent by its natural key ((pair, fill) for a posted order,
+(order hash, trade id) for a trade, the dedup key for an alert), so a retried activity never
+writes a row twice. The synchronous ledger runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from temporalio import activity
+
+from projectk.execution import MarkPostedInput, RecordExecutionsInput
+from projectk.ledger import Ledger
+from projectk.ledger.records import Execution
+from projectk.messages import RecordResult
+
+
+class ExecutionLedgerActivities:
+    """Write what the order activities did into the ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @activity.defn(name="mark_posted")
+    async def mark_posted(self, data: MarkPostedInput) -> RecordResult:
+        """Record that a mirror flow's order (or a remainder order) reached the CLOB."""
+        changed = await asyncio.to_thread(
+            self._ledger.mark_posted, data.pair_id, data.fill_id, data.order_id, data.limit_price
+        )
+        return RecordResult(written=int(changed))
+
+    @activity.defn(name="record_executions")
+    async def record_executions(self, data: RecordExecutionsInput) -> RecordResult:
+        """Record each trade of an order (shares, price, fee, trade id, tx hash)."""
+        written = 0
+        for trade in data.trades:
+            execution = Execution(
+                pair_id=data.pair_id,
+                fill_id=data.fill_id,
+                order_id=data.order_id,
+                trade_id=trade.trade_id,
+                side=data.side,
+                shares_micro=trade.shares_micro,
+                price=trade.price,
+                notional_micro=trade.notional_micro,
+                fee_micro=trade.fee_micro,
+                tx_hash=trade.tx_hash,
+                executed_at=trade.matched_at or datetime.now(UTC),
+            )
+            written += int(await asyncio.to_thread(self._ledger.record_execution, execution))
+        return RecordResult(written=written)

@@ -1,0 +1,37 @@
+"""Reconciliation: the chain wins, every repair is alerted (pure functions)."""
+
+from __future__ import annotations
+
+from projectk.models import MICRO, AlertKind, PairState, Position
+from projectk.reconcile import apply_repairs, find_repairs
+from tests.workflows.harness import pair_config
+
+
+def state_with(**positions: Position) -> PairState:
+    return PairState(config=pair_config("rec"), positions=dict(positions))
+
+
+def test_matching_books_need_no_repair() -> None:
+    positions = {"a": Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO)}
+    assert find_repairs(positions, {"a": 5 * MICRO}) == []
+
+
+def test_missing_balance_means_nothing_to_compare() -> None:
+    positions = {"a": Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO)}
+    assert find_repairs(positions, {}) == []
+
+
+def test_chain_cuts_adopts_and_clears() -> None:
+    state = state_with(
+        a=Position(shares_micro=10 * MICRO, cost_micro=4 * MICRO),
+        b=Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO),
+        c=Position(shares_micro=1 * MICRO, cost_micro=MICRO // 2),
+    )
+    balances = {"a": 5 * MICRO, "b": 7 * MICRO, "c": 0}
+    repaired, alerts = apply_repairs(state, find_repairs(state.positions, balances), "t0")
+    assert repaired.positions == {
+        "a": Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO),
+        "b": Position(shares_micro=7 * MICRO, cost_micro=2 * MICRO),
+    }
+    assert [a.kind for a in alerts] == [AlertKind.RECONCILED] * 3
+    assert len({a.dedup_key for a in alerts}) == 3
