@@ -1,0 +1,140 @@
+"""/status and /whereami: is the system alive, and which bot process answers.
+
+Invariants:
+- Every probe is bounded by `PROBE_TIMEOUT`; a probe that fails or times out is reported as a
+  failed line, never raised, so /status always answers.
+- Reads only: Temporal's health and task-queue pollers, and the ledger's newest detected fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from projectk.ledger import LedgerReader
+from projectk.ledger.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = timedelta(seconds=5)
+POLLER_FRESH = timedelta(minutes=2)  # a poller seen more recently than this is "polling"
+
+
+def project_version() -> str:
+    """Return the installed ProjectK version."""
+    try:
+        return version("projectk")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class StatusProbe:
+    """Answer /status and /whereami."""
+
+    def __init__(
+        self,
+        client: Client,
+        ledger: LedgerReader,
+        task_queue: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._client = client
+        self._ledger = ledger
+        self._task_queue = task_queue
+        self._clock = clock
+        self._started = clock()
+
+    def whereami(self) -> str:
+        """Return host, process id, version and uptime of this bot."""
+        uptime = self._clock() - self._started
+        return (
+            f"ProjectK bot {project_version()} on host {socket.gethostname()}, pid {os.getpid()},"
+            f" up {_ago(uptime)}; Temporal namespace {self._client.namespace}, "
+            f"task queue {self._task_queue}"
+        )
+
+    async def report(self) -> str:
+        """Return one line per probe: Temporal, workers, chain tail."""
+        temporal = await self._temporal()
+        workers = await self._workers() if temporal.startswith("✅") else "❔ workers: unknown"
+        return "\n".join([temporal, workers, self._chain_tail()])
+
+    async def _temporal(self) -> str:
+        target = self._client.service_client.config.target_host
+        try:
+            healthy = await asyncio.wait_for(
+                self._client.service_client.check_health(timeout=PROBE_TIMEOUT),
+                PROBE_TIMEOUT.total_seconds(),
+            )
+        except Exception as exc:  # any failure is the answer, not a crash of /status
+            log.warning("status: Temporal at %s unreachable: %s", target, exc)
+            return f"❌ Temporal at {target}: unreachable ({type(exc).__name__})"
+        return (
+            f"✅ Temporal at {target}: reachable"
+            if healthy
+            else f"❌ Temporal at {target}: unhealthy"
+        )
+
+    async def _workers(self) -> str:
+        counts = []
+        try:
+            for kind, name in (
+                (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflow"),
+                (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activity"),
+            ):
+                counts.append(f"{await self._fresh_pollers(kind)} {name}")
+        except Exception as exc:  # reported, not raised
+            log.warning("status: describe task queue failed: %s", exc)
+            return f"❌ workers: cannot describe task queue {self._task_queue}"
+        icon = "✅" if all(not c.startswith("0 ") for c in counts) else "❌"
+        return f"{icon} workers polling {self._task_queue}: {', '.join(counts)} poller(s)"
+
+    async def _fresh_pollers(self, kind: TaskQueueType.ValueType) -> int:
+        request = DescribeTaskQueueRequest(
+            namespace=self._client.namespace,
+            task_queue=TaskQueue(name=self._task_queue),
+            task_queue_type=kind,
+        )
+        response = await self._client.workflow_service.describe_task_queue(
+            request, timeout=PROBE_TIMEOUT
+        )
+        now = self._clock()
+        return sum(
+            1
+            for p in response.pollers
+            if now - p.last_access_time.ToDatetime(tzinfo=now.tzinfo) <= POLLER_FRESH
+        )
+
+    def _chain_tail(self) -> str:
+        try:
+            fill = self._ledger.newest_fill()
+        except Exception as exc:  # reported, not raised
+            log.warning("status: ledger read failed: %s", exc)
+            return "❌ chain tail: the ledger cannot be read"
+        if fill is None:
+            return "❔ chain tail: no source fill detected yet"
+        detected = fill.detected_at or fill.block_time
+        lag = detected - fill.block_time
+        return (
+            f"📡 chain tail: newest fill in block {fill.block_number} detected "
+            f"{lag.total_seconds():.1f} s after its block, {_ago(self._clock() - detected)} ago"
+        )
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(max(delta.total_seconds(), 0))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"

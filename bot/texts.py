@@ -1,0 +1,152 @@
+"""What the bot says: help, how-to, and the formatting of pairs, states and errors.
+
+Invariants:
+- Pure functions of their inputs; amounts are formatted from micro-units with `format_micro`.
+- Nothing here includes a secret: configs name keys only by key_ref, and errors are turned into
+  short field/message lines (pydantic's input echo is left out: it may be anything the user typed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from projectk.ledger import PairRecord
+from projectk.models import PairConfig, PairState, SizingMode
+from projectk.money import format_micro
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("addpair", "register a pair, step by step"),
+    ("pairs", "list the pairs"),
+    ("pair", "NAME — live state of a pair"),
+    ("pause", "NAME — stop mirroring new fills"),
+    ("resume", "NAME — resume a paused, blocked or stopped pair"),
+    ("budget", "NAME AMOUNT — set a pair's budget in pUSD"),
+    ("rmpair", "NAME — remove a pair"),
+    ("rmpairall", "remove every pair (asks to confirm)"),
+    ("stopall", "EMERGENCY STOP of every pair"),
+    ("status", "Temporal, workers and chain tail"),
+    ("whereami", "host, process and version of this bot"),
+    ("site", "the dashboard's address"),
+    ("howto", "how to add a pair, step by step"),
+    ("cancel", "end the open conversation"),
+    ("help", "this list"),
+)
+
+HELP = "ProjectK commands:\n" + "\n".join(f"/{name} {text}" for name, text in COMMANDS)
+
+HOWTO = """How to add a pair:
+1. On the server, put the follower's key in the vault (never in this chat):
+   `projectk wallet add NAME` — it reads the key or recovery phrase without echo and prints
+   `vault://NAME` and the wallet address.
+2. Check the address it printed is your follower wallet (or the configured funder).
+3. Here, send /addpair and answer: pair name, source wallet, follower wallet, budget,
+   key_ref (`vault://NAME`), sizing, guards.
+4. Read the summary and answer `yes`. The pair starts mirroring new fills of the source.
+5. Watch it with /pair NAME, /pairs or /site; /pause NAME or /stopall stop it."""
+
+REFUSAL = "⛔ This is a private bot. Your attempt was logged."
+
+
+def describe_error(exc: Exception) -> str:
+    """Return a short operator message for a validation error (without echoing the input)."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
+    return str(exc)
+
+
+def guards_text(opts: dict[str, Any]) -> str:
+    """Return the guard options of an /addpair in progress, one per line."""
+
+    def amount(value: object) -> str:
+        return "none" if value is None else f"{value} pUSD"
+
+    return "\n".join(
+        [
+            f"  slippage_bps = {opts['slippage_bps']}",
+            f"  max_failures = {opts['max_failures']} (consecutive, then the pair is blocked)",
+            f"  max_order = {amount(opts['max_order'])}",
+            f"  daily_loss_limit = {amount(opts['daily_loss_limit'])}",
+            f"  buys_only = {'yes' if opts['buys_only'] else 'no'}",
+            f"  order_type = {opts['order_type']}",
+        ]
+    )
+
+
+def sizing_text(config: PairConfig) -> str:
+    """Return a pair's sizing in words."""
+    sizing = config.sizing
+    if sizing.mode is SizingMode.FIXED:
+        return f"fixed {format_micro(sizing.fixed_micro)} pUSD per source buy"
+    if sizing.mode is SizingMode.PROPORTIONAL:
+        return f"proportional, {sizing.ratio} x the source's notional"
+    return f"{sizing.percent}% of the source's shares"
+
+
+def pair_summary(config: PairConfig) -> str:
+    """Return a pair's configuration, as shown before confirmation."""
+    guards = config.guards
+
+    def optional(micro: int | None) -> str:
+        return "none" if micro is None else f"{format_micro(micro)} pUSD"
+
+    return "\n".join(
+        [
+            f"Pair {config.pair_id}",
+            f"  source   {config.source}",
+            f"  follower {config.follower}",
+            f"  funder   {config.funder_address}",
+            f"  key      {config.key_ref}",
+            f"  budget   {format_micro(config.budget_micro)} pUSD",
+            f"  sizing   {sizing_text(config)}",
+            f"  guards   slippage {guards.slippage_bps} bps, block after "
+            f"{guards.max_consecutive_failures} failures, max order "
+            f"{optional(guards.max_order_micro)}, daily loss limit "
+            f"{optional(guards.daily_loss_limit_micro)}, "
+            f"{'buys only' if guards.buys_only else 'buys and sells'}",
+            f"  orders   {config.order_type.value}",
+        ]
+    )
+
+
+def pairs_text(records: list[PairRecord]) -> str:
+    """Return the registry as a short list."""
+    if not records:
+        return "No pairs yet: /addpair registers one (see /howto)."
+    lines = [f"{len(records)} pair(s):"]
+    for record in records:
+        config = record.config
+        lines.append(
+            f"• {config.pair_id} — {record.status.value}, budget "
+            f"{format_micro(config.budget_micro)} pUSD\n  {config.source} → {config.follower}"
+        )
+    return "\n".join(lines)
+
+
+def state_text(state: PairState) -> str:
+    """Return a pair's live state from its workflow."""
+    config = state.config
+    reason = f" ({state.status_reason})" if state.status_reason else ""
+    last = state.last_fill_at.isoformat(timespec="seconds") if state.last_fill_at else "never"
+    return "\n".join(
+        [
+            f"Pair {config.pair_id}: {state.status.value}{reason}",
+            f"  budget {format_micro(config.budget_micro)} · spent "
+            f"{format_micro(state.spent_micro)} · reserved {format_micro(state.reserved_micro)}"
+            f" · left {format_micro(state.remaining_micro)} pUSD",
+            f"  positions {len(state.positions)} · realized PnL "
+            f"{format_micro(state.realized_pnl_micro)} pUSD (today "
+            f"{format_micro(state.day_realized_pnl_micro)})",
+            f"  fills seen {state.fills_seen} · mirrors started {state.mirrors_started} · "
+            f"in flight {len(state.in_flight)} · consecutive failures "
+            f"{state.consecutive_failures}",
+            f"  last source fill {last} · cursor block {state.cursor.block}",
+            f"  {config.source} → {config.follower}",
+        ]
+    )
