@@ -1,0 +1,182 @@
+"""The System page's checks: is the dashboard reading the ledger the workers write, are workers
+polling, do the RPC endpoints answer.
+
+Invariants:
+- Pure functions of what was read, except `probe_rpc`, which sends two read-only JSON-RPC calls
+  (`eth_chainId`, `eth_blockNumber`) and nothing else. The chain tail's own figures come from the
+  snapshot each worker writes (`projectk.detection.stats`).
+- Same ledger: every worker advertises the id of the ledger it opened in its Temporal identity
+  (`projectk.ledger.reads.worker_identity`); a poller advertising another id means a different
+  database. A copy of the right database has the right id, so freshness is checked too: a pair
+  whose workflow has finished more mirror orders than the ledger holds, or has consumed a source
+  fill newer than any the ledger holds, means the dashboard reads a stale copy.
+- Endpoints are shown as scheme://host[:port] only: RPC URLs often carry API keys in their path
+  or query, and secrets are never shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from dashboard.overview import POLLER_STALE_AFTER, Level
+from dashboard.temporal_reads import Poller
+from projectk.detection.stats import DetectionStats
+from projectk.ledger.summaries import PairTotals
+from projectk.models import PairState
+
+RPC_TIMEOUT_S = 2.0
+TAIL_STALE_AFTER = timedelta(minutes=2)  # the tail rewrites its figures every few seconds
+TAIL_LAG_WARN_BLOCKS = 10  # about 20 s of Polygon blocks
+FRESHNESS = "ledger up to date with the workflows"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the System page: what was checked, how it went, and the detail."""
+
+    level: Level
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RpcProbe:
+    """One RPC endpoint's answer (or failure)."""
+
+    endpoint: str  # redacted: scheme://host[:port]
+    chain_id: int | None
+    head_block: int | None
+    latency_ms: int
+    error: str = ""
+
+
+def endpoint_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL, dropping credentials, path and query."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def ledger_identity_check(ledger_id: str | None, workers: Sequence[Poller] | None) -> Check:
+    """Compare the dashboard's ledger id with the ids the polling workers advertise."""
+    title = "same ledger as the workers"
+    if ledger_id is None:
+        return Check(
+            Level.WARNING, title, "this ledger has no identity yet: run `projectk db upgrade`"
+        )
+    if workers is None:
+        return Check(Level.INFO, title, "cannot tell: Temporal is not reachable")
+    advertised = {w.ledger_id for w in workers if w.ledger_id}
+    if not workers:
+        return Check(Level.INFO, title, "cannot tell: no worker is polling")
+    others = sorted(advertised - {ledger_id})
+    if others:
+        return Check(
+            Level.WARNING,
+            title,
+            f"DIFFERENT LEDGER: workers write ledger {', '.join(others)}, "
+            f"the dashboard reads {ledger_id}",
+        )
+    if not advertised:
+        return Check(Level.INFO, title, "the workers do not advertise their ledger id")
+    return Check(Level.OK, title, f"workers write ledger {ledger_id}, the one shown here")
+
+
+def freshness_check(
+    states: Mapping[str, PairState],
+    totals: Mapping[str, PairTotals],
+    last_fills: Mapping[str, datetime],
+) -> Check:
+    """Tell whether the ledger holds everything the pairs' workflows say they recorded."""
+    title = FRESHNESS
+    behind = []
+    for pair_id, state in sorted(states.items()):
+        finished = state.mirrors_started - len(state.in_flight)
+        recorded = totals[pair_id].orders if pair_id in totals else 0
+        newest = last_fills.get(state.config.source)
+        if recorded < finished:
+            behind.append(f"{pair_id}: {finished} mirrors finished, {recorded} in the ledger")
+        elif state.last_fill_at and (newest is None or newest < state.last_fill_at):
+            behind.append(f"{pair_id}: consumed a source fill newer than any in the ledger")
+    if behind:
+        return Check(Level.WARNING, title, "STALE LEDGER? " + "; ".join(behind[:5]))
+    if not states:
+        return Check(Level.INFO, title, "no running pair to compare with")
+    return Check(Level.OK, title, f"checked {len(states)} running pair(s)")
+
+
+def workers_check(workers: Sequence[Poller] | None, now: datetime) -> Check:
+    """Tell whether workers poll the task queue for both workflow and activity tasks."""
+    title = "workers polling the task queue"
+    if workers is None:
+        return Check(Level.ERROR, title, "cannot tell: Temporal is not reachable")
+    fresh = {w.kind for w in workers if w.last_access and now - w.last_access <= POLLER_STALE_AFTER}
+    missing = sorted({"workflow", "activity"} - fresh)
+    if missing:
+        return Check(Level.ERROR, title, f"no recent poller for {' and '.join(missing)} tasks")
+    identities = sorted({w.identity for w in workers})
+    return Check(Level.OK, title, f"{len(identities)} worker(s): {', '.join(identities)}")
+
+
+def tail_check(stats: DetectionStats | None, now: datetime) -> Check:
+    """Tell whether the worker's chain tail keeps up with the chain head, from its snapshot."""
+    title = "chain tail"
+    if stats is None:
+        return Check(Level.INFO, title, "no figures from a worker's chain tail yet")
+    detail = (
+        f"head {stats.head_block}, synced {stats.synced_block} "
+        f"({stats.head_lag_blocks} block(s) behind, {stats.head_mode} mode), detection latency "
+        f"p50 {stats.lag_ms_p50:.0f} ms / p95 {stats.lag_ms_p95:.0f} ms, "
+        f"{stats.rpc_requests_per_block:.2f} RPC requests per block, {stats.rpc_errors} RPC "
+        f"error(s), {stats.reorgs} reorg(s), {stats.wallets} wallet(s) watched"
+    )
+    if now - stats.updated_at > TAIL_STALE_AFTER:
+        return Check(
+            Level.WARNING, title, f"STALE: last report {stats.updated_at:%H:%M:%S} UTC; " + detail
+        )
+    if stats.head_lag_blocks > TAIL_LAG_WARN_BLOCKS:
+        return Check(Level.WARNING, title, "LAGGING: " + detail)
+    return Check(Level.OK, title, detail)
+
+
+def probe_rpc(
+    url: str, timeout_s: float = RPC_TIMEOUT_S, client: httpx.Client | None = None
+) -> RpcProbe:
+    """Ask an RPC endpoint for its chain id and head block (read-only calls)."""
+    calls = [
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
+    ]
+    started = time.monotonic()
+    try:
+        if client is None:
+            response = httpx.post(url, json=calls, timeout=timeout_s)
+        else:
+            response = client.post(url, json=calls, timeout=timeout_s)
+        response.raise_for_status()
+        answers = {item["id"]: int(item["result"], 16) for item in response.json()}
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        return RpcProbe(endpoint_of(url), None, None, _ms(started), error=_gist(exc))
+    return RpcProbe(endpoint_of(url), answers.get(1), answers.get(2), _ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _gist(exc: Exception) -> str:
+    # Never echo the URL back: httpx puts it (with any key in it) into some messages.
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or unreachable"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return f"unexpected answer ({type(exc).__name__})"
