@@ -2,8 +2,8 @@
 
 Invariants:
 - Every client (worker, CLI, bot, dashboard) is built by `connect`, so all of them encode payloads
-  with the pydantic data converter (plus the same payload codec, once one is added) and can read
-  each other's histories.
+  with the pydantic data converter, through the AES-GCM payload codec when PROJECTK_PAYLOAD_KEY
+  is set (`projectk.codec`), and so can read each other's histories.
 - An unreachable server is reported as `TemporalUnavailableError`, whose message names the address
   and namespace and says how to start a local server; nothing hangs longer than the timeout.
 - `ensure_search_attributes` only adds what is missing, so it is safe to call on every start.
@@ -28,8 +28,10 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+from projectk.codec import codec_from_settings
 from projectk.contract import SEARCH_ATTRIBUTES
 from projectk.settings import Settings
 
@@ -64,13 +66,18 @@ async def connect(
     *,
     payload_codec: PayloadCodec | None = None,
     timeout_s: float = CONNECT_TIMEOUT_S,
+    runtime: Runtime | None = None,
 ) -> Client:
-    """Connect to the configured Temporal server and namespace, failing clearly if unreachable."""
+    """Connect to the configured Temporal server and namespace, failing clearly if unreachable.
+
+    Payloads go through `payload_codec`, by default the codec of the settings (if any).
+    """
     return await connect_address(
         settings.temporal_address,
         settings.temporal_namespace,
-        payload_codec=payload_codec,
+        payload_codec=payload_codec or codec_from_settings(settings),
         timeout_s=timeout_s,
+        runtime=runtime,
     )
 
 
@@ -80,12 +87,16 @@ async def connect_address(
     *,
     payload_codec: PayloadCodec | None = None,
     timeout_s: float = CONNECT_TIMEOUT_S,
+    runtime: Runtime | None = None,
 ) -> Client:
     """Connect to a Temporal server by address; `connect` is this with the configured values."""
     try:
         client = await asyncio.wait_for(
             Client.connect(
-                address, namespace=namespace, data_converter=data_converter(payload_codec)
+                address,
+                namespace=namespace,
+                data_converter=data_converter(payload_codec),
+                runtime=runtime,
             ),
             timeout=timeout_s,
         )

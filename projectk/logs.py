@@ -1,0 +1,160 @@
+"""Process logging: plain or JSON lines, to stderr (the journal under systemd) or a rotating file.
+
+(Named `logs`, not `logging`, so it never shadows the standard library module.)
+
+Invariants:
+- `setup_logging` replaces the root logger's handlers, so calling it twice does not duplicate lines.
+- A log file rotates at PROJECTK_LOG_MAX_BYTES keeping PROJECTK_LOG_BACKUPS old files; it and its
+  rotated copies are created mode 0600 (a log line may name wallets and pairs).
+- The known secrets (every `SecretStr` setting, each retired payload key, long tokens in RPC URLs
+  such as provider API keys) are masked in every line, even when a careless message or a
+  traceback interpolated one.
+- JSON lines have stable keys: time (UTC ISO 8601), level, logger, message, and exc_info when an
+  exception is attached; extra fields passed with `extra=` are added as they are.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import logging.handlers
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from projectk.settings import Settings
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MASK = "***"
+MIN_SECRET_LENGTH = 6  # shorter "secrets" would mask ordinary words
+MIN_URL_TOKEN_LENGTH = 16  # API keys in RPC URLs are long; path words are not
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How a process logs."""
+
+    level: str = "INFO"
+    json: bool = False
+    file: Path | None = None
+    max_bytes: int = 10 * 1024 * 1024
+    backups: int = 5
+    secrets: tuple[str, ...] = ()
+
+
+def options_from_settings(settings: Settings, *, verbose: bool = False) -> LogOptions:
+    """Return the logging options of `settings` (`verbose` forces DEBUG)."""
+    return LogOptions(
+        level="DEBUG" if verbose else settings.log_level,
+        json=settings.log_json,
+        file=settings.log_file,
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+        secrets=secrets_of(settings),
+    )
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Return the secret values of `settings` that must never show in a log line."""
+    values = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values += [value.get_secret_value(), *_parts(value.get_secret_value())]
+    for url in [*settings.rpc_urls, settings.ws_url or ""]:
+        values += _parts(urlsplit(url).path + "?" + urlsplit(url).query)  # provider API keys
+    return tuple(v for v in (v.strip() for v in values) if len(v) >= MIN_SECRET_LENGTH)
+
+
+def _parts(text: str) -> list[str]:
+    # Pieces of a secret that may be logged alone: each retired key of "ID:KEY,ID:KEY", a
+    # long token in an RPC URL's path or query.
+    pieces = re.split(r"[,/?&=:]", text)
+    return [piece for piece in pieces if len(piece) >= MIN_URL_TOKEN_LENGTH]
+
+
+class SecretMask(logging.Filter):
+    """Replace every known secret in a record's message and traceback with `***`."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """Return `text` with the secrets masked."""
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        record.msg = self.mask(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            doc["exc_info"] = record.exc_text
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and key not in doc:
+                doc[key] = value
+        return json.dumps(doc, default=str, ensure_ascii=False)
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler whose every file (first and after rotation) is mode 0600."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def _file_handler(options: LogOptions, path: Path) -> logging.Handler:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return PrivateRotatingFileHandler(
+        path, maxBytes=options.max_bytes, backupCount=options.backups, encoding="utf-8"
+    )
+
+
+def setup_logging(options: LogOptions) -> logging.Handler:
+    """Configure the root logger as `options` say; return the one handler it now has."""
+    handler = _file_handler(options, options.file) if options.file else logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if options.json else logging.Formatter(PLAIN_FORMAT))
+    handler.addFilter(SecretMask(options.secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(options.level)
+    return handler
