@@ -1,15 +1,16 @@
-"""`projectk demo`: the orchestration demo on the embedded default.
+"""`projectk demo`: ProjectK end to end on the embedded default, the local sandbox.
 
-It starts a local Temporal dev server and a real worker process, registers two demo pairs that
-follow one source wallet, feeds that wallet's fills into the ledger inbox, and prints what the
-pairs and their mirror children do (also visible in the Temporal UI).
+It brings up the sandbox (anvil at chain 137 + the CLOB V2-compatible server), a Temporal dev
+server, a real worker process in sandbox mode and the dashboard; registers two demo pairs that
+follow the sandbox's scripted source trader; runs the trader; and prints what the pairs do. The
+source's fills are detected on chain and mirrored through py-clob-client-v2 by the worker.
 
 Invariants:
-- Everything lives in `<data_dir>/demo` (its own ledger, vault and Temporal DB), so a demo never
-  touches an operator's real data.
+- Everything lives in `<data_dir>/demo` (its own ledger, vault, Temporal DB and sandbox), so a
+  demo never touches an operator's real data.
 - Every process the demo started is stopped when it ends (duration elapsed, Ctrl-C or error);
   a dev server that was already running is left running.
-- The demo wallet is a well-known public test key (anvil's account #1); it is not a secret.
+- The demo wallets are anvil's well-known public test keys; they are not secrets.
 """
 
 from __future__ import annotations
@@ -21,109 +22,105 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
 from projectk import devserver
 from projectk.ledger import Ledger, open_ledger
-from projectk.models import (
-    MICRO,
-    Exchange,
-    PairConfig,
-    PairStatus,
-    Side,
-    Sizing,
-    SizingMode,
-    SourceFill,
-)
+from projectk.models import MICRO, PairConfig, PairStatus, Sizing, SizingMode
 from projectk.money import format_micro
-from projectk.pairs import PairError, PairRules, PairService
+from projectk.pairs import PairError, PairService, build_pair_service
 from projectk.settings import ExecutorMode, Settings
 from projectk.temporal import connect
-from projectk.vault import ScryptParams, Vault
+from projectk.vault import Vault
+from sandbox import trader as scripted
+from sandbox.runtime import Sandbox, SandboxOptions
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSPHRASE = "projectk-demo-passphrase"  # protects only the public test key below
-DEMO_FOLLOWER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-DEMO_FOLLOWER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-DEMO_SOURCE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-DEMO_TOKEN = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
-PRICES = [Decimal(p) for p in ("0.42", "0.45", "0.47", "0.44", "0.50", "0.53", "0.48", "0.51")]
+DEMO_PASSPHRASE = "projectk-demo-passphrase"  # protects only public anvil test keys
+SCENARIO = Path(scripted.__file__).resolve().parent / "scenarios" / "demo.json"
 
 Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """How long the demo runs and how often the source trades."""
+    """How long the demo runs and how the sandbox chain ticks."""
 
     duration_s: float | None = None
-    fill_interval_s: float = 4.0
+    report_every_s: float = 5.0
+    block_time_s: float = 2.0  # like Polygon
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """Return settings pointing at the demo's own data directory, in paper mode."""
+    """Return settings pointing at the demo's own data directory, in sandbox mode."""
     data_dir = settings.data_dir / "demo"
     return settings.model_copy(
         update={
             "data_dir": data_dir,
             "vault_path": data_dir / "vault.json",
             "db_url": None,
-            "executor_mode": ExecutorMode.PAPER,
+            "executor_mode": ExecutorMode.SANDBOX,
         }
     )
 
 
-def demo_pairs() -> list[PairConfig]:
-    """Return the two demo pairs: a fixed-size and a proportional follower."""
-    sizings = {
-        "demo-fixed": Sizing(fixed_micro=5 * MICRO),
-        "demo-proportional": Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.5")),
-    }
-    return [
-        PairConfig(
-            pair_id=name,
-            source=DEMO_SOURCE,
-            follower=DEMO_FOLLOWER,
-            key_ref="vault://demo-follower",
-            budget_micro=50 * MICRO,
-            sizing=sizing,
-        )
-        for name, sizing in sizings.items()
-    ]
-
-
-def source_fill(n: int, now: datetime) -> SourceFill:
-    """Return the demo source's n-th fill: a BUY of 20 shares at a moving price."""
-    price = PRICES[n % len(PRICES)]
-    block = int(now.timestamp())  # grows across demo runs, so cursors never go backwards
-    tx = f"0x{block:032x}{n:032x}"
-    return SourceFill(
-        fill_id=f"{tx}:0",
-        wallet=DEMO_SOURCE,
-        side=Side.BUY,
-        token_id=DEMO_TOKEN,
-        shares_micro=20 * MICRO,
-        notional_micro=int(20 * MICRO * price),
-        price=price,
-        exchange=Exchange.CTF,
-        tx_hash=tx,
-        block_number=block,
-        log_index=0,
-        block_time=now,
-        detected_at=now,
+def with_sandbox(settings: Settings, info: dict[str, Any]) -> Settings:
+    """Return settings that reach the running sandbox's chain, CLOB and Data API."""
+    return settings.model_copy(
+        update={
+            "rpc_urls": [info["rpc_url"]],
+            "data_api_url": info["data_api_url"],
+            "sandbox_clob_url": info["clob_url"],
+            "polymarket_chain_id": info["chain_id"],
+        }
     )
 
 
-def _ensure_demo_key(vault: Vault) -> None:
-    if vault.address_of("vault://demo-follower") is None:
-        vault.add("demo-follower", DEMO_FOLLOWER_KEY, DEMO_PASSPHRASE)
+def demo_pairs(source: str, followers: list[str]) -> list[PairConfig]:
+    """Return the demo pairs: a fixed-size follower and a proportional one."""
+    sizings = [
+        ("demo-fixed", Sizing(fixed_micro=2 * MICRO)),
+        ("demo-proportional", Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.5"))),
+    ]
+    return [
+        PairConfig(
+            pair_id=name,
+            source=source,
+            follower=follower,
+            key_ref=f"vault://{name}",
+            budget_micro=50 * MICRO,
+            sizing=sizing,
+        )
+        for (name, sizing), follower in zip(sizings, followers, strict=True)
+    ]
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """Return the environment a worker process needs to run with these settings."""
+    env = {
+        "PROJECTK_DATA_DIR": str(settings.data_dir),
+        "PROJECTK_VAULT_PATH": str(settings.resolved_vault_path),
+        "PROJECTK_EXECUTOR_MODE": settings.executor_mode.value,
+        "PROJECTK_VAULT_PASSPHRASE": DEMO_PASSPHRASE,
+        "PROJECTK_TEMPORAL_ADDRESS": settings.temporal_address,
+        "PROJECTK_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "PROJECTK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "PROJECTK_RPC_URLS": ",".join(settings.rpc_urls),
+        "PROJECTK_DATA_API_URL": settings.data_api_url,
+        "PROJECTK_POLYMARKET_CHAIN_ID": str(settings.polymarket_chain_id),
+        "PROJECTK_DASHBOARD_URL": settings.dashboard_url,
+    }
+    if settings.sandbox_clob_url:
+        env["PROJECTK_SANDBOX_CLOB_URL"] = settings.sandbox_clob_url
+    return env
 
 
 @contextlib.asynccontextmanager
@@ -140,32 +137,28 @@ async def _dev_server(settings: Settings, echo: Echo) -> AsyncIterator[str]:
 
 
 @contextlib.contextmanager
-def _worker_process(settings: Settings, echo: Echo) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "PROJECTK_DATA_DIR": str(settings.data_dir),
-        "PROJECTK_VAULT_PATH": str(settings.resolved_vault_path),
-        "PROJECTK_EXECUTOR_MODE": settings.executor_mode.value,
-        "PROJECTK_VAULT_PASSPHRASE": DEMO_PASSPHRASE,
-        "PROJECTK_TEMPORAL_ADDRESS": settings.temporal_address,
-        "PROJECTK_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "PROJECTK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-    }
-    env.pop("PROJECTK_DB_URL", None)
-    log_path = settings.data_dir / "worker.log"
+def _process(
+    name: str, args: list[str], settings: Settings, echo: Echo, *, signs: bool = False
+) -> Iterator[None]:
+    log_path = settings.data_dir / f"{name}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROJECTK_")}
+    env.update(worker_env(settings))
+    if not signs:  # only the worker opens the vault
+        env.pop("PROJECTK_VAULT_PASSPHRASE")
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "projectk", "worker"],
+            [sys.executable, "-m", "projectk", *args],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
-    echo(f"worker started (pid {proc.pid}, log {log_path})")
+    echo(f"{name} started (pid {proc.pid}, log {log_path})")
     try:
-        yield proc
+        yield
     finally:
         _stop_process(proc)
-        echo("worker stopped")
+        echo(f"{name} stopped")
 
 
 def _stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 25.0) -> None:
@@ -179,29 +172,41 @@ def _stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 25.0) -> Non
         proc.wait()
 
 
-async def _register(service: PairService, ledger: Ledger, echo: Echo) -> list[str]:
-    names = []
-    for config in demo_pairs():
+def _prepare_wallets(sb: Sandbox, vault: Vault, pairs: list[PairConfig], keys: list[str]) -> None:
+    for config, key in zip(pairs, keys, strict=True):
+        name = config.key_ref.removeprefix("vault://")
+        if vault.address_of(config.key_ref) is None:
+            vault.add(name, key, DEMO_PASSPHRASE)
+        sb.fund(config.follower, pusd="100", pol="2", approve=True)
+
+
+async def _register(
+    service: PairService, ledger: Ledger, pairs: list[PairConfig], echo: Echo
+) -> None:
+    for config in pairs:
         record = ledger.get_pair(config.pair_id)
-        if record is None or record.status is PairStatus.REMOVED:
-            try:
-                await service.add(config, start_cursor=ledger.latest_fill_cursor(config.source))
-            except PairError as exc:
-                echo(f"pair {config.pair_id} not registered: {exc}")
-                continue
-            echo(f"registered pair {config.pair_id}: {config.source} -> {config.follower}")
-        else:
-            await service.resume(config.pair_id)
-        names.append(config.pair_id)
-    return names
+        if record is not None and record.status is not PairStatus.REMOVED:
+            await service.remove(config.pair_id)  # a previous demo's chain is gone
+        try:
+            await service.add(config, start_cursor=service.latest_cursor(config.source))
+        except PairError as exc:
+            echo(f"pair {config.pair_id} not registered: {exc}")
+            continue
+        echo(f"registered pair {config.pair_id}: {config.source} -> {config.follower}")
 
 
-async def _report(service: PairService, names: list[str], client: Client, echo: Echo) -> None:
-    for name in names:
-        state = await service.state(name)
+async def _report(
+    service: PairService, pairs: list[PairConfig], client: Client, echo: Echo
+) -> None:
+    for config in pairs:
+        try:
+            state = await service.state(config.pair_id)
+        except PairError as exc:
+            echo(f"  {config.pair_id}: {exc}")
+            continue
         held = sum(p.shares_micro for p in state.positions.values())
         echo(
-            f"  {name:18} {state.status.value:7} fills {state.fills_seen:3}  mirrors "
+            f"  {config.pair_id:18} {state.status.value:7} fills {state.fills_seen:3}  mirrors "
             f"{state.mirrors_started:3}  in flight {len(state.in_flight)}  spent "
             f"{format_micro(state.spent_micro):>8} pUSD  holding {format_micro(held)} shares"
         )
@@ -209,45 +214,90 @@ async def _report(service: PairService, names: list[str], client: Client, echo: 
     echo(f"  mirror child workflows so far: {len(children)}")
 
 
+class _Trader:
+    """The scripted source trader, in a thread that stops when asked."""
+
+    def __init__(self, info: dict[str, Any], key: str, echo: Echo) -> None:
+        self._stop = threading.Event()
+        self._info, self._key, self._echo = info, key, echo
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _Stopped
+
+    def _said(self, step: scripted.Step, result: dict[str, Any] | str) -> None:
+        what = f"{step.side} {step.outcome} {step.amount or step.size} {step.order_type}"
+        outcome = result.get("status") if isinstance(result, dict) else f"rejected: {result}"
+        self._echo(f"source trader: {what} -> {outcome}")
+
+    def run(self) -> None:
+        """Place the demo scenario's orders until stopped."""
+        with contextlib.suppress(_Stopped):
+            scenario = scripted.load_scenario(SCENARIO)
+            scripted.run(self._info, self._key, scenario, self._said, sleep=self._sleep)
+
+    def stop(self) -> None:
+        """Make the trader stop at its next wait."""
+        self._stop.set()
+
+
+class _Stopped(Exception):
+    pass
+
+
 async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> None:
-    """Run the orchestration demo until the duration elapses or it is interrupted."""
+    """Run the sandbox demo until the duration elapses or it is interrupted."""
     settings = demo_settings(base)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = open_ledger(settings)
-    vault = Vault(settings.resolved_vault_path, kdf=ScryptParams())
-    _ensure_demo_key(vault)
-    async with _dev_server(settings, echo) as ui_url:
-        client = await connect(settings)
-        rules = PairRules(
-            budget_ceiling_micro=settings.budget_ceiling_pusd * MICRO,
-            task_queue=settings.temporal_task_queue,
-            poll_timeout_s=settings.fill_poll_timeout_s,
+    sandbox = Sandbox(
+        SandboxOptions(block_time_s=options.block_time_s), state_dir=settings.data_dir / "sandbox"
+    )
+    echo("starting the sandbox (anvil at chain 137 + CLOB V2-compatible server)…")
+    with sandbox as sb:
+        settings = with_sandbox(settings, sb.info)
+        echo(f"sandbox up: rpc {sb.info['rpc_url']}  clob {sb.info['clob_url']}")
+        demo = sb.info["accounts"]["demo"]
+        pairs = demo_pairs(demo[0]["address"], [demo[1]["address"], demo[2]["address"]])
+        ledger = open_ledger(settings)
+        _prepare_wallets(
+            sb,
+            Vault(settings.resolved_vault_path),
+            pairs,
+            [demo[1]["private_key"], demo[2]["private_key"]],
         )
-        service = PairService(client, ledger, vault, rules)
-        with _worker_process(settings, echo):
-            names = await _register(service, ledger, echo)
-            echo(
-                f"watch the pairs and their mirror children: {ui_url}/namespaces/"
-                f"{settings.temporal_namespace}/workflows"
-            )
-            await _feed(ledger, service, names, client, options, echo)
+        async with _dev_server(settings, echo) as ui_url:
+            with (
+                _process("worker", ["worker"], settings, echo, signs=True),
+                _process("dashboard", ["dashboard"], settings, echo),
+            ):
+                client = await connect(settings)
+                service = build_pair_service(settings, client, ledger)
+                await _register(service, ledger, pairs, echo)
+                echo(f"Temporal UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows")
+                echo(f"dashboard:   {settings.dashboard_url}")
+                await _trade_and_report(
+                    sb.info, demo[0]["private_key"], service, pairs, client, options, echo
+                )
 
 
-async def _feed(
-    ledger: Ledger,
+async def _trade_and_report(
+    info: dict[str, Any],
+    source_key: str,
     service: PairService,
-    names: list[str],
+    pairs: list[PairConfig],
     client: Client,
     options: DemoOptions,
     echo: Echo,
 ) -> None:
-    deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
-    n = 0
-    while deadline is None or time.monotonic() < deadline:
-        fill = source_fill(n, datetime.now(UTC))
-        ledger.record_fill(fill)
-        echo(f"source {DEMO_SOURCE[:10]}… bought 20 shares at {fill.price} ({fill.fill_id[:14]}…)")
-        n += 1
-        await asyncio.sleep(options.fill_interval_s)
-        await _report(service, names, client, echo)
-    echo(f"demo finished after {n} source fills")
+    trader = _Trader(info, source_key, echo)
+    task = asyncio.create_task(asyncio.to_thread(trader.run))
+    loop = asyncio.get_running_loop()
+    deadline = None if options.duration_s is None else loop.time() + options.duration_s
+    try:
+        while deadline is None or loop.time() < deadline:
+            await asyncio.sleep(options.report_every_s)
+            await _report(service, pairs, client, echo)
+    finally:
+        trader.stop()
+        await task
+    echo("demo finished")

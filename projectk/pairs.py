@@ -11,6 +11,7 @@ Invariants:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -48,6 +49,7 @@ from projectk.models import (
     PairWorkflowInput,
     StopRequest,
 )
+from projectk.settings import ExecutorMode, Settings
 from projectk.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -71,11 +73,19 @@ class PairRules:
 class PairService:
     """Validate, register, start and steer PairWorkflows."""
 
-    def __init__(self, client: Client, ledger: Ledger, vault: Vault, rules: PairRules) -> None:
+    def __init__(
+        self,
+        client: Client,
+        ledger: Ledger,
+        vault: Vault,
+        rules: PairRules,
+        chain_head: Callable[[], int] | None = None,
+    ) -> None:
         self._client = client
         self._ledger = ledger
         self._vault = vault
         self._rules = rules
+        self._chain_head = chain_head  # newest block number, when a chain is configured
 
     def validate_new(self, config: PairConfig) -> None:
         """Raise PairError if the pair cannot be registered as given."""
@@ -125,8 +135,13 @@ class PairService:
         return record
 
     def latest_cursor(self, source: str) -> FillCursor | None:
-        """Return the cursor after the source's newest known fill, where a new pair starts."""
-        return self._ledger.latest_fill_cursor(source)
+        """Return where a new pair starts: after the chain head (when a chain is configured)
+        or after the source's newest known fill, whichever is later."""
+        known = self._ledger.latest_fill_cursor(source)
+        if self._chain_head is None:
+            return known
+        at_head = FillCursor(block=self._chain_head() + 1)
+        return known if known is not None and known.key() > at_head.key() else at_head
 
     def list_pairs(self, include_removed: bool = False) -> list[PairRecord]:
         """Return the registered pairs."""
@@ -227,3 +242,21 @@ def _cause(exc: BaseException) -> str:
     while exc.__cause__ is not None:
         exc = exc.__cause__
     return str(exc)
+
+
+def build_pair_service(settings: Settings, client: Client, ledger: Ledger) -> PairService:
+    """Return the PairService the CLI, the bot and the demo use, wired from settings.
+
+    With a chain (sandbox or live mode) a new pair starts reading fills at the chain head, so
+    a wallet's history before the registration is never mirrored.
+    """
+    from projectk.detection import chain_head_reader  # only needed when a chain is configured
+
+    rules = PairRules(
+        budget_ceiling_micro=settings.budget_ceiling_pusd * MICRO,
+        task_queue=settings.temporal_task_queue,
+        poll_timeout_s=settings.fill_poll_timeout_s,
+    )
+    paper = settings.executor_mode is ExecutorMode.PAPER
+    head = None if paper else chain_head_reader(settings)
+    return PairService(client, ledger, Vault(settings.resolved_vault_path), rules, chain_head=head)

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.fills import FillActivities
     from activities.ledger import LedgerActivities
     from projectk import books, policy
+    from projectk.claims import SIGNAL_CLAIM_FINISHED, apply_claim  # claims (issue 6)
     from projectk.contract import (
         MIRROR_ORDER_WORKFLOW,
         PAIR_WORKFLOW,
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         mirror_workflow_id,
     )
     from projectk.messages import (
+        ClaimReport,  # claims (issue 6)
         FillBatch,
         RaiseAlertInput,
         RecordSkipsInput,
@@ -62,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
         StopRequest,
     )
     from workflows import policies
+    from workflows.claim_start import ClaimStarter  # claims (issue 6)
+    from workflows.pair_upkeep import PairUpkeep  # execution (issue 5)
 
 POLL_GRACE = timedelta(seconds=60)  # start-to-close slack beyond the long-poll timeout
 
@@ -82,6 +86,8 @@ class PairWorkflow:
         self._alerts: list[books.AlertSpec] = []
         self._to_cancel: set[str] = set()  # workflow ids of children to cancel
         self._published: PairStatus | None = None
+        self._upkeep = PairUpkeep(workflow.now())  # execution (issue 5)
+        self._claims = ClaimStarter(workflow.now(), data.claim_check_every_s)  # claims (issue 6)
 
     @workflow.run
     async def run(self, data: PairWorkflowInput) -> PairState:
@@ -95,6 +101,9 @@ class PairWorkflow:
             batch = await self._poll()
             if batch is not None:
                 await self._handle(batch)
+            await self._claims.start_due(self._state)  # claims (issue 6)
+            repaired = await self._upkeep.reconcile_if_due(self.state, self._alerts)  # issue 5
+            self._state = repaired or self._state
         await self._flush_side_effects()
         return self._state
 
@@ -120,6 +129,7 @@ class PairWorkflow:
             return
         self._set_status(PairStatus.STOPPED, request.reason)
         self._cancel_in_flight()
+        self._upkeep.cancel_open_orders(self._state, request.reason)  # execution (issue 5)
         pair = self._state.config.pair_id
         self._alert(f"stopped:{pair}:{workflow.now().isoformat()}", request.reason)
         await self._flush_side_effects()
@@ -138,6 +148,11 @@ class PairWorkflow:
         self._alerts.extend(alerts)
         self._publish_status()
         await self._flush_side_effects()
+
+    @workflow.signal(name=SIGNAL_CLAIM_FINISHED)
+    def claim_finished(self, report: ClaimReport) -> None:
+        """Settle the positions of a market whose claim finished (claims, issue 6)."""
+        self._state = apply_claim(self._state, report)
 
     @workflow.update(name=UPDATE_CONFIG)
     def update_config(self, patch: ConfigPatch) -> PairConfig:
@@ -189,6 +204,7 @@ class PairWorkflow:
     async def _handle(self, batch: FillBatch) -> None:
         if batch.retracted:
             await self._retract(batch.retracted)
+            self._rewind(batch)
         skips: list[SkippedFill] = []
         for fill in batch.fills:
             if not self._is_new(fill):
@@ -235,6 +251,13 @@ class PairWorkflow:
                 )
             )
         await self._flush_side_effects()
+
+    def _rewind(self, batch: FillBatch) -> None:
+        """After a reorg, read from the fork again; handled fills are then known by their id."""
+        first = batch.fills[0] if batch.fills else None
+        base = FillCursor(block=first.block_number, log_index=-1) if first else batch.cursor
+        if base.key() < self._state.cursor.key():
+            self._state = self._state.model_copy(update={"cursor": base})
 
     def _is_new(self, fill: SourceFill) -> bool:
         if fill.cursor().key() <= self._state.cursor.key():
@@ -298,6 +321,7 @@ class PairWorkflow:
     # -- side effects the handlers asked for -------------------------------------------------
 
     async def _flush_side_effects(self) -> None:
+        await self._upkeep.flush()  # execution (issue 5): the follower's open orders
         while self._to_cancel:
             child_id = self._to_cancel.pop()
             try:
@@ -324,7 +348,10 @@ class PairWorkflow:
         await self._flush_side_effects()
         workflow.continue_as_new(
             PairWorkflowInput(
-                config=self._state.config, state=self._state, poll_timeout_s=self._poll_timeout_s
+                config=self._state.config,
+                state=self._state,
+                poll_timeout_s=self._poll_timeout_s,
+                claim_check_every_s=self._claims.every_s,  # claims (issue 6)
             )
         )
 

@@ -5,15 +5,21 @@ Each command group lives in its own module; this module only assembles them.
 
 from __future__ import annotations
 
-import logging
-
 import click
 
+from projectk.cli.bench import bench
+from projectk.cli.bot import bot
+from projectk.cli.dashboard import dashboard
 from projectk.cli.db import db
 from projectk.cli.dev import dev
+from projectk.cli.fills import fills
+from projectk.cli.ops import COMMANDS as OPS_COMMANDS
 from projectk.cli.pair import pair, stop
 from projectk.cli.run import demo, worker
 from projectk.cli.wallet import wallet
+from projectk.logs import LogOptions, options_from_settings, setup_logging
+from projectk.settings import SettingsError, load_settings
+from sandbox.cli import sandbox_cli
 
 
 @click.group()
@@ -22,11 +28,15 @@ from projectk.cli.wallet import wallet
 def main(ctx: click.Context, verbose: bool) -> None:
     """ProjectK: mirror chosen Polymarket wallets, durably, under budgets and guards."""
     ctx.ensure_object(dict)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:  # settings are loaded once here; a bad one is reported by the command that needs it
+        settings = ctx.obj["settings"] = ctx.obj.get("settings") or load_settings()
+        setup_logging(options_from_settings(settings, verbose=verbose))
+    except SettingsError:
+        setup_logging(LogOptions(level="DEBUG" if verbose else "INFO"))
 
 
-for command in (db, dev, pair, stop, worker, demo, wallet):
+for command in (db, dev, pair, stop, worker, demo, wallet, bot, dashboard, *OPS_COMMANDS):
     main.add_command(command)
+main.add_command(fills)
+main.add_command(bench)
+main.add_command(sandbox_cli)

@@ -17,10 +17,9 @@ from projectk.cli.common import UserError, get_settings, run
 from projectk.cli.pair_input import config_from_options
 from projectk.ledger import open_ledger
 from projectk.money import AmountError, format_micro, parse_micro
-from projectk.pairs import PairError, PairRules, PairService
+from projectk.pairs import PairError, PairService, build_pair_service
 from projectk.settings import Settings
 from projectk.temporal import TemporalUnavailableError, connect
-from projectk.vault import Vault
 
 T = TypeVar("T")
 
@@ -32,12 +31,7 @@ async def pair_service(settings: Settings) -> AsyncIterator[PairService]:
         client = await connect(settings)
     except TemporalUnavailableError as exc:
         raise UserError(str(exc)) from None
-    rules = PairRules(
-        budget_ceiling_micro=settings.budget_ceiling_pusd * 1_000_000,
-        task_queue=settings.temporal_task_queue,
-        poll_timeout_s=settings.fill_poll_timeout_s,
-    )
-    yield PairService(client, open_ledger(settings), Vault(settings.resolved_vault_path), rules)
+    yield build_pair_service(settings, client, open_ledger(settings))
 
 
 def _call(ctx: click.Context, action: Callable[[PairService], Awaitable[T]]) -> T:

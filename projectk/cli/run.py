@@ -25,14 +25,14 @@ def worker(ctx: click.Context) -> None:
 @click.command("demo")
 @click.option("--duration", type=float, default=None, help="Stop by itself after SECONDS.")
 @click.option(
-    "--interval", type=float, default=4.0, show_default=True, help="Seconds between source fills."
+    "--block-time", type=float, default=2.0, show_default=True, help="Sandbox block time (s)."
 )
 @click.pass_context
-def demo(ctx: click.Context, duration: float | None, interval: float) -> None:
-    """Run the demo on the embedded default; every process it starts is stopped at the end."""
+def demo(ctx: click.Context, duration: float | None, block_time: float) -> None:
+    """Run the demo on the local sandbox; every process it starts is stopped at the end."""
     from projectk.demo import DemoOptions, run_demo
 
-    options = DemoOptions(duration_s=duration, fill_interval_s=interval)
+    options = DemoOptions(duration_s=duration, block_time_s=block_time)
     try:
         run(run_demo(get_settings(ctx), options, click.echo))
     except KeyboardInterrupt:

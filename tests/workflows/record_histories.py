@@ -1,7 +1,8 @@
 """Record PairWorkflow and MirrorOrderWorkflow histories for the replay test.
 
 Run it when a workflow changes on purpose (and the change is made replay-safe with
-`workflow.patched`): `uv run python -m tests.workflows.record_histories`. It drives one pair
+`workflow.patched`): `uv run python -m tests.workflows.record_histories VERSION`; older recordings
+are kept, so every shipped history shape keeps replaying. It drives one pair
 through fills, a pause, a resume, a failure, a budget update and an emergency stop on a local
 dev server, and writes each workflow's history as JSON under tests/resources/histories/.
 """
@@ -9,6 +10,7 @@ dev server, and writes each workflow's history as JSON under tests/resources/his
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -24,7 +26,7 @@ from workflows.pair import PairWorkflow
 OUT = Path(__file__).resolve().parent.parent / "resources" / "histories"
 
 
-async def record() -> None:
+async def record(version: str) -> None:
     """Run the scenario and write the histories."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_ledger_engine(f"sqlite:///{tmp}/ledger.db")
@@ -56,10 +58,11 @@ async def record() -> None:
             await handle.result()
             OUT.mkdir(parents=True, exist_ok=True)
             pair_history = await handle.fetch_history()
-            (OUT / "pair_workflow.json").write_text(pair_history.to_json())
+            (OUT / f"pair_workflow{version}.json").write_text(pair_history.to_json())
             child = env.client.get_workflow_handle(mirror_workflow_id("replay", first.fill_id))
-            (OUT / "mirror_order_workflow.json").write_text((await child.fetch_history()).to_json())
+            mirror_history = await child.fetch_history()
+            (OUT / f"mirror_order_workflow{version}.json").write_text(mirror_history.to_json())
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else ""))

@@ -9,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from projectk.contract import mirror_workflow_id
 from projectk.ledger import Ledger
 from projectk.ledger.records import OrderStatus
+from projectk.messages import FillBatch
 from projectk.models import MICRO, ConfigPatch, Guards, PairStatus, Side, StopRequest
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.workflows.harness import eventually, pair_config, start_pair, wait_state, worker
@@ -212,4 +213,42 @@ async def test_a_retracted_fill_cancels_its_unfinished_mirror_and_alerts(
         assert state.positions == {}
         order = await eventually(lambda: ledger.get_order(task_queue, fill.fill_id))
         assert order.status is OrderStatus.CANCELLED
+        await eventually(lambda: any(a.kind == "reorg" for a in ledger.list_alerts()))
+
+
+class ReorgFeed(MemoryFeed):
+    """Serves scripted batches, like the chain tail around a reorg."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripted: list[FillBatch] = []
+
+    async def wait(self, source, cursor, timeout_s):  # type: ignore[no-untyped-def]
+        if self.scripted:
+            return self.scripted.pop(0)
+        return await super().wait(source, cursor, timeout_s)
+
+
+async def test_a_reorg_rewinds_the_cursor_and_mirrors_the_new_chain_once(
+    time_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
+) -> None:
+    feed, venue = ReorgFeed(), GatedVenue()
+    async with worker(time_env.client, task_queue, ledger, feed, venue):
+        handle = await start_pair(time_env.client, task_queue, pair_config(task_queue))
+        first, lost = make_fill(1), make_fill(2)
+        feed.push(first, lost)
+        await wait_state(handle, lambda s: s.mirrors_started == 2 and not s.in_flight)
+        # The block of `lost` was replaced: a new fill at the same height, and `first` again.
+        replacement = make_fill(3).model_copy(update={"block_number": lost.block_number})
+        feed.scripted.append(
+            FillBatch(
+                fills=[replacement],
+                retracted=[lost.fill_id],
+                cursor=replacement.cursor(),
+            )
+        )
+        feed.push(make_fill(4))
+        state = await wait_state(handle, lambda s: s.mirrors_started == 4 and not s.in_flight)
+        assert state.fills_seen == 4
+        assert len(venue.executed) == 4
         await eventually(lambda: any(a.kind == "reorg" for a in ledger.list_alerts()))

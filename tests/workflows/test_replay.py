@@ -15,7 +15,10 @@ from workflows.pair import PairWorkflow
 HISTORIES = Path(__file__).resolve().parent.parent / "resources" / "histories"
 
 
-@pytest.mark.parametrize("name", ["pair_workflow", "mirror_order_workflow"])
+@pytest.mark.parametrize(
+    "name",
+    ["pair_workflow", "mirror_order_workflow", "pair_workflow_v2", "mirror_order_workflow_v2"],
+)
 async def test_recorded_history_replays(name: str) -> None:
     path = HISTORIES / f"{name}.json"
     history = WorkflowHistory.from_json(f"replay-{name}", path.read_text())

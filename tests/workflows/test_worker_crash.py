@@ -71,11 +71,12 @@ async def test_worker_killed_mid_flow_loses_and_repeats_nothing(
     assert sorted(o.fill_id for o in orders) == sorted(f.fill_id for f in fills)
     assert all(o.status is OrderStatus.FILLED for o in orders)
     assert state.spent_micro == sum(o.notional_micro for o in orders)
-    children = [
-        w
-        async for w in dev_env.client.list_workflows(
-            f'WorkflowType="MirrorOrderWorkflow" AND TaskQueue="{task_queue}"'
-        )
-    ]
+    query = f'WorkflowType="MirrorOrderWorkflow" AND TaskQueue="{task_queue}"'
+    for _ in range(100):  # visibility is eventually consistent
+        children = [w async for w in dev_env.client.list_workflows(query)]
+        done = [c for c in children if c.status == WorkflowExecutionStatus.COMPLETED]
+        if len(done) == FILLS:
+            break
+        await asyncio.sleep(0.2)
     assert len(children) == FILLS
-    assert all(c.status == WorkflowExecutionStatus.COMPLETED for c in children)
+    assert len(done) == FILLS
