@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +59,8 @@ async def capture(url: str, png: Path, timeout_s: float = 60.0, settle_s: float 
     """Open `url` in headless Chromium, wait for Streamlit to settle, screenshot it to `png`."""
     binary = find_chromium()
     assert binary, "chromium is not installed (apt-get install -y chromium)"
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile while it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = await asyncio.create_subprocess_exec(
             binary,
             "--headless=new",
@@ -65,10 +69,17 @@ async def capture(url: str, png: Path, timeout_s: float = 60.0, settle_s: float 
             "--hide-scrollbars",
             "--window-size=1800,1000",
             "--remote-debugging-port=0",
+            # Closed network: no background fetches, updates or sync.
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
             f"--user-data-dir={profile}",
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stopped whole, helpers included
         )
         try:
             socket_url = await _page_socket(Path(profile), timeout_s)
@@ -79,7 +90,8 @@ async def capture(url: str, png: Path, timeout_s: float = 60.0, settle_s: float 
                 seen = json.loads(await cdp.evaluate(READ))
                 shot = await cdp.call("Page.captureScreenshot", format="png")
         finally:
-            proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             await proc.wait()
     await asyncio.to_thread(_save, png, base64.b64decode(shot["data"]))
     return PageShot(**seen)
