@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
@@ -22,6 +23,7 @@ from bot.config import BotConfig, BotConfigError
 from bot.lock import BotAlreadyRunningError
 from bot.logs import protect_token, redact
 from bot.status import StatusProbe
+from projectk.detection import stats_path
 from projectk.ledger import open_ledger
 from projectk.pairs import build_pair_service
 from projectk.settings import Settings
@@ -47,7 +49,9 @@ async def run_bot(settings: Settings) -> None:
         raise BotStartError(str(exc)) from None
     ledger = open_ledger(settings)
     service = build_pair_service(settings, client, ledger)
-    probe = StatusProbe(client, ledger, settings.temporal_task_queue)
+    probe = StatusProbe(
+        client, ledger, settings.temporal_task_queue, stats_file=Path(stats_path(settings))
+    )
     bot = ProjectKBot(config, service, ledger, probe)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,12 +15,14 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from projectk.detection.stats import read_stats
 from projectk.ledger import LedgerReader
 from projectk.ledger.types import utcnow
 
@@ -38,6 +40,9 @@ def project_version() -> str:
         return "unknown"
 
 
+STATS_FRESH = timedelta(minutes=1)  # the tail rewrites its figures every few seconds
+
+
 class StatusProbe:
     """Answer /status and /whereami."""
 
@@ -47,11 +52,13 @@ class StatusProbe:
         ledger: LedgerReader,
         task_queue: str,
         clock: Callable[[], datetime] = utcnow,
+        stats_file: Path | None = None,
     ) -> None:
         self._client = client
         self._ledger = ledger
         self._task_queue = task_queue
         self._clock = clock
+        self._stats_file = stats_file  # the chain tail's figures, written by the worker
         self._started = clock()
 
     def whereami(self) -> str:
@@ -116,6 +123,20 @@ class StatusProbe:
         )
 
     def _chain_tail(self) -> str:
+        stats = read_stats(self._stats_file) if self._stats_file else None
+        if stats is not None and self._clock() - stats.updated_at < STATS_FRESH:
+            healthy = sum(1 for e in stats.endpoints if e.healthy)
+            return (
+                f"📡 chain tail: head {stats.head_block}, synced {stats.synced_block} "
+                f"(lag {stats.head_lag_blocks} blocks), detection p50 {stats.lag_ms_p50:.0f} ms "
+                f"p95 {stats.lag_ms_p95:.0f} ms, {stats.rpc_requests_per_block:.1f} RPC requests "
+                f"per block, {stats.rpc_errors} errors, {healthy}/{len(stats.endpoints)} "
+                "RPC endpoints healthy"
+            )
+        return self._newest_fill()
+
+    def _newest_fill(self) -> str:
+        # No fresh figures from a worker's tail (paper mode, or no worker): the ledger's view.
         try:
             fill = self._ledger.newest_fill()
         except Exception as exc:  # reported, not raised

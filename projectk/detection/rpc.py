@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from projectk.detection.stats import EndpointStats
+from projectk.metrics import RPC_ERRORS, RPC_REQUESTS
 
 COOLDOWN_BASE_S = 0.5
 COOLDOWN_MAX_S = 30.0
@@ -172,6 +173,7 @@ class RpcPool:
             except (httpx.HTTPError, _RetryableStatus, ValueError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 endpoint.failed(last, self._clock())
+                RPC_ERRORS.inc(method=method)
         raise RpcUnavailable(f"{method} failed on every RPC endpoint: {last}")
 
     def _delay(self, attempt: int) -> float:
@@ -184,6 +186,7 @@ class RpcPool:
         endpoint.requests += 1
         endpoint.by_method[method] += 1
         self.requests[method] += 1
+        RPC_REQUESTS.inc(method=method)
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         started = time.perf_counter()
         response = await self._http.post(endpoint.url, json=body)

@@ -51,3 +51,55 @@ def test_the_bot_needs_a_token_and_owners(tmp_path: Path) -> None:
     assert config.base_file_url == "https://api.telegram.org/file/bot"
     assert config.conversation_timeout_s == 180
     assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+def test_status_reports_the_chain_tail_figures_a_worker_wrote(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.status import StatusProbe
+    from projectk.detection.stats import DetectionStats, EndpointStats
+
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    stats = DetectionStats(
+        head_mode="poll",
+        head_block=120,
+        synced_block=119,
+        head_lag_blocks=1,
+        head_age_ms=300.0,
+        blocks_seen=100,
+        rpc_requests=240,
+        rpc_requests_per_block=2.4,
+        rpc_errors=3,
+        wallets=2,
+        fills_detected=7,
+        fills_retracted=0,
+        reorgs=0,
+        data_api_fallbacks=0,
+        lag_ms_p50=14.0,
+        lag_ms_p95=40.0,
+        poll_interval_ms=15.0,
+        endpoints=[
+            EndpointStats(
+                url="http://a:8545", score=1, healthy=True, requests=200, errors=0, latency_ms=3
+            ),
+            EndpointStats(
+                url="http://b:8545", score=0, healthy=False, requests=40, errors=3, latency_ms=9
+            ),
+        ],
+        updated_at=now - timedelta(seconds=5),
+    )
+    path = tmp_path / "detection.json"
+    path.write_text(stats.model_dump_json())
+
+    class NoLedger:
+        def newest_fill(self) -> None:
+            return None
+
+    probe = StatusProbe(None, NoLedger(), "q", clock=lambda: now, stats_file=path)  # type: ignore[arg-type]
+    line = probe._chain_tail()
+    assert "head 120" in line and "lag 1 blocks" in line and "p95 40 ms" in line
+    assert "1/2 RPC endpoints healthy" in line
+    stale = StatusProbe(
+        None, NoLedger(), "q", clock=lambda: now + timedelta(hours=1), stats_file=path
+    )  # type: ignore[arg-type]
+    assert "no source fill detected yet" in stale._chain_tail()

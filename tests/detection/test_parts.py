@@ -124,6 +124,18 @@ async def test_failover_to_the_next_endpoint_and_back() -> None:
     await pool.close()
 
 
+async def test_rpc_requests_and_errors_reach_the_prometheus_counters() -> None:
+    from projectk.metrics import RPC_ERRORS, RPC_REQUESTS
+
+    before = RPC_REQUESTS.value(method="eth_chainId"), RPC_ERRORS.value(method="eth_chainId")
+    answers: dict[str, Any] = {"a": "down", "b": {"result": "0x89"}}
+    pool = RpcPool(["http://a", "http://b"], backoff_s=0, transport=transport(answers))
+    assert await pool.call("eth_chainId", []) == "0x89"
+    await pool.close()
+    after = RPC_REQUESTS.value(method="eth_chainId"), RPC_ERRORS.value(method="eth_chainId")
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 1)
+
+
 async def test_every_endpoint_down_raises_after_retries_and_node_errors_pass_through() -> None:
     answers: dict[str, Any] = {"a": 503, "b": "down"}
     pool = RpcPool(["http://a", "http://b"], attempts=3, backoff_s=0, transport=transport(answers))
