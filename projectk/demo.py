@@ -87,8 +87,9 @@ def with_sandbox(settings: Settings, info: dict[str, Any]) -> Settings:
 def demo_pairs(source: str, followers: list[str]) -> list[PairConfig]:
     """Return the demo pairs: a fixed-size follower and a proportional one."""
     sizings = [
-        ("demo-fixed", Sizing(fixed_micro=2 * MICRO)),
-        ("demo-proportional", Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.5"))),
+        # Sized so the scripted trader's orders clear the 5-share exchange minimum at its prices.
+        ("demo-fixed", Sizing(fixed_micro=3 * MICRO)),
+        ("demo-proportional", Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.9"))),
     ]
     return [
         PairConfig(
