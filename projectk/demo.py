@@ -153,6 +153,7 @@ def _process(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, stopped whole
         )
     echo(f"{name} started (pid {proc.pid}, log {log_path})")
     try:
@@ -163,13 +164,14 @@ def _process(
 
 
 def _stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 25.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
+    # The whole process group: anything the command started goes with it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
 

@@ -10,7 +10,7 @@ Invariants:
 from __future__ import annotations
 
 import ipaddress
-import subprocess
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,8 +81,8 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None) -> None:
             "PROJECTK_DASHBOARD_PASSWORD first (or keep the default 127.0.0.1)"
         )
     click.echo(f"dashboard on http://{host}:{port} (read-only)")
-    try:
-        done = subprocess.run(streamlit_command(host, port), check=False)
-    except KeyboardInterrupt:  # Ctrl-C reached Streamlit too; it stops by itself
-        return
-    ctx.exit(done.returncode)
+    sys.stdout.flush()
+    # Become Streamlit rather than wait on it: SIGTERM from systemd, compose or the demo then
+    # reaches the server itself, and no orphan is left behind.
+    command = streamlit_command(host, port)
+    os.execv(command[0], command)
