@@ -83,6 +83,9 @@ class HeadSource(Protocol):
         ...
 
 
+MAX_BACKOFF_EXPONENT = 60  # 1.5**60 is far past any cap, and far from a float overflow
+
+
 class PollSchedule:
     """When to poll for the next head (pure: times are passed in).
 
@@ -122,8 +125,10 @@ class PollSchedule:
             return max(step, (due - now) / 2)  # early: halve the distance to the due time
         if now < due + self.uncertainty + step:
             return step  # inside the window where the block is expected: poll fast
-        # Late beyond the expected window: back off geometrically up to a quarter interval.
-        return min(step * 1.5 ** max(0, overdue_polls - 3), max(step, self.interval / 4))
+        # Late beyond the expected window: back off geometrically up to a quarter interval. The
+        # exponent is capped: a chain that stops for hours must not overflow the float.
+        growth = 1.5 ** min(max(0, overdue_polls - 3), MAX_BACKOFF_EXPONENT)
+        return min(step * growth, max(step, self.interval / 4))
 
     def on_empty(self, started: float) -> None:
         """Record a poll that saw no new head."""

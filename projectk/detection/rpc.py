@@ -100,7 +100,8 @@ class Endpoint:
         self.streak += 1
         self.errors += 1
         self.last_error = error[:200]
-        self.cooldown_until = now + min(COOLDOWN_MAX_S, COOLDOWN_BASE_S * 2 ** (self.streak - 1))
+        doublings = min(self.streak - 1, 30)  # an endpoint down for days must not overflow
+        self.cooldown_until = now + min(COOLDOWN_MAX_S, COOLDOWN_BASE_S * 2**doublings)
 
     def stats(self, now: float) -> EndpointStats:
         """Return what the dashboard shows about this endpoint."""

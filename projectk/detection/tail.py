@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONFIRMATIONS = 0
 REORG_WINDOW = 64
 RETRY_MAX_S = 10.0
+RESTART_S = 1.0  # pause before the loop runs again after an unexpected error
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class ChainTail:
 
     async def start(self) -> None:
         """Start following the chain."""
-        self._spawn(self._run())
+        self._spawn(self._run_forever())
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Wait until the tail has seen its first head."""
@@ -169,6 +170,16 @@ class ChainTail:
         return final if final.key() > cursor.key() else cursor
 
     # -- the loop ----------------------------------------------------------------------------
+
+    async def _run_forever(self) -> None:
+        # A loop that died would silently stop detection for every pair: an unexpected error
+        # is logged and the loop starts again (its state lives on the tail, not in the loop).
+        while True:
+            try:
+                await self._run()
+            except Exception:
+                log.exception("chain tail: the loop failed; restarting in %.0f s", RESTART_S)
+                await asyncio.sleep(RESTART_S)
 
     async def _run(self) -> None:
         head_task: asyncio.Task[BlockHeader] | None = None
