@@ -28,7 +28,8 @@ LEDGER_RETRY = RetryPolicy(
 )
 
 # An idle pair's cost: one wait_for_fills per poll timeout (PROJECTK_FILL_POLL_TIMEOUT_S, an hour by
-# default) plus a heartbeat every MAX_HEARTBEAT_THROTTLE, about 8 billable actions an hour.
+# default) plus the poll's heartbeats, one per 0.8 x POLL_HEARTBEAT_TIMEOUT (activities/fills.py):
+# 8 billable actions an hour. `projectk bench mirror` measures it from the server's own counter.
 # The price is that a poller on a worker that died hard (SIGKILL, lost host) is replaced only after
 # this timeout; a worker that shuts down gracefully hands its polls over at once, and no fill is
 # lost either way (the cursor is in the workflow).
