@@ -24,8 +24,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 
+SDK_CORE_LOGGER = "temporalio.core"  # the Temporal SDK core's lines, forwarded
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -241,10 +248,21 @@ async def metrics_endpoint(bind: str | None) -> AsyncIterator[asyncio.Server | N
         await server.wait_closed()
 
 
-def temporal_runtime(bind: str | None) -> Runtime | None:
-    """Return a Temporal runtime serving the SDK's metrics at http://BIND/metrics (None: off)."""
+def temporal_telemetry(bind: str | None) -> TelemetryConfig:
+    """Return the Temporal SDK's telemetry: its core's log lines go through Python logging (so
+    the process's format, secret masking and log file apply to them, and stdout stays clean), and
+    its metrics are served at http://BIND/metrics when `bind` is set."""
+    forwarding = LogForwardingConfig(logger=logging.getLogger(SDK_CORE_LOGGER))
+    logs = LoggingConfig(filter=LoggingConfig.default.filter, forwarding=forwarding)
     if bind is None:
-        return None
+        return TelemetryConfig(logging=logs)
     split_bind(bind)  # fail with our message before the SDK's
-    log.info("Temporal SDK metrics at http://%s/metrics", bind)
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
+    return TelemetryConfig(logging=logs, metrics=PrometheusConfig(bind_address=bind))
+
+
+def temporal_runtime(bind: str | None) -> Runtime:
+    """Return a Temporal runtime with `temporal_telemetry(bind)`."""
+    telemetry = temporal_telemetry(bind)
+    if bind is not None:
+        log.info("Temporal SDK metrics at http://%s/metrics", bind)
+    return Runtime(telemetry=telemetry)

@@ -5,23 +5,38 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.metrics import CONTENT_TYPE, Registry, serve_metrics, split_bind
+from projectk.metrics import (
+    CONTENT_TYPE,
+    SDK_CORE_LOGGER,
+    Registry,
+    serve_metrics,
+    split_bind,
+    temporal_telemetry,
+)
 from projectk.settings import ExecutorMode
+from sandbox.runtime import free_port
 from tests.ops.conftest import make_settings
 from tests.temporal_env import env_address
 
 
 def _free_bind() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"
+
+
+def test_the_temporal_sdk_core_logs_through_python_logging_with_or_without_metrics() -> None:
+    # Through Python logging its lines get the process's format, secret masking and log file,
+    # and never land on stdout (where `--json` commands print their answer).
+    for bind in (None, _free_bind()):
+        telemetry = temporal_telemetry(bind)
+        assert telemetry.logging is not None and telemetry.logging.forwarding is not None
+        assert telemetry.logging.forwarding.logger.name == SDK_CORE_LOGGER
+        assert (telemetry.metrics is None) == (bind is None)
 
 
 def test_counters_and_histograms_render_the_text_format() -> None:
