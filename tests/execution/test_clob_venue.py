@@ -24,6 +24,7 @@ from projectk.execution import (
 )
 from projectk.messages import QuoteInput
 from projectk.models import MICRO, OrderIntent, OrderType, Side
+from sandbox.runtime import Sandbox
 from tests.execution.conftest import Market
 
 pytestmark = pytest.mark.sandbox
@@ -71,6 +72,22 @@ async def test_quote_reads_book_rules_and_state(
     assert quote.asks[0].price == Decimal("0.55") and quote.asks[0].size_micro == 10 * MICRO
     assert quote.tick_size == Decimal("0.01") and quote.min_order_size_micro == 5 * MICRO
     assert quote.accepting_orders and not quote.neg_risk
+
+
+async def test_a_known_tokens_quote_still_reads_the_market_state_each_time(
+    venue: ClobVenue, sandbox: Sandbox, client_for: Clients, market: Market, give_shares: Give
+) -> None:
+    # After the first quote the token's market is known and book and state are read together;
+    # the state itself is never remembered, so a market that closes is seen at once.
+    give_shares(market, 0, 20)
+    client_for(0).create_and_post_order(
+        OrderArgsV2(token_id=market.yes, price=0.55, size=10, side="SELL")
+    )
+    ask = QuoteInput(token_id=market.yes, reference_price=Decimal("0.5"))
+    first, second = await venue.quote(ask), await venue.quote(ask)
+    assert first == second and second.accepting_orders
+    sandbox.resolve(market.condition_id, "Yes")
+    assert not (await venue.quote(ask)).accepting_orders
 
 
 async def test_fak_buy_fills_within_limit_and_records_trades(
