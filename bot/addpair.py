@@ -23,7 +23,7 @@ from temporalio.service import RPCError
 
 from bot.conversation import Reply
 from bot.texts import describe_error, guards_text, pair_summary
-from bot.timeouts import TemporalTimeoutError, bounded
+from bot.timeouts import TEMPORAL_TIMEOUT_S, TemporalTimeoutError, bounded
 from projectk.cli.pair_input import config_from_options
 from projectk.models import (
     KEY_REF_PREFIX,
@@ -263,7 +263,11 @@ class AddPairFlow:
         config = self._config()
         try:
             cursor = self._service.latest_cursor(config.source)
-            await bounded(self._service.add(config, start_cursor=cursor))
+            # A just-removed pair of that name gets a little time to end, inside the bound.
+            adding = self._service.add(
+                config, start_cursor=cursor, removal_wait_s=TEMPORAL_TIMEOUT_S / 2
+            )
+            await bounded(adding)
         except (PairError, VaultError, TemporalTimeoutError) as exc:
             return Reply(f"❌ Not registered: {exc}", done=True)
         except RPCError as exc:

@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from projectk.contract import (
@@ -55,6 +57,7 @@ from projectk.vault import Vault
 log = logging.getLogger(__name__)
 
 RUNNING_PAIRS_QUERY = f'WorkflowType="{PAIR_WORKFLOW}" AND ExecutionStatus="Running"'
+REMOVAL_WAIT_S = 30.0  # how long `add` waits for a just-removed pair of the same name to end
 
 
 class PairError(ValueError):
@@ -112,22 +115,35 @@ class PairService:
             )
         return address
 
-    async def add(self, config: PairConfig, start_cursor: FillCursor | None = None) -> PairRecord:
-        """Register a pair and start its workflow, reading fills after `start_cursor`."""
+    async def add(
+        self,
+        config: PairConfig,
+        start_cursor: FillCursor | None = None,
+        removal_wait_s: float = REMOVAL_WAIT_S,
+    ) -> PairRecord:
+        """Register a pair and start its workflow, reading fills after `start_cursor`.
+
+        A pair of the same name removed a moment ago may still be ending (its workflow ends when
+        a worker handles the removal): that is waited for, up to `removal_wait_s`.
+        """
         self.validate_new(config)
-        await self._client.start_workflow(
-            PAIR_WORKFLOW,
-            PairWorkflowInput(
-                config=config,
-                poll_timeout_s=self._rules.poll_timeout_s,
-                start_cursor=start_cursor,
-            ),
-            id=pair_workflow_id(config.pair_id),
-            task_queue=self._rules.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=pair_search_attributes(config, PairStatus.ACTIVE),
-        )
+        await self._wait_ended(config.pair_id, removal_wait_s)
+        try:
+            await self._client.start_workflow(
+                PAIR_WORKFLOW,
+                PairWorkflowInput(
+                    config=config,
+                    poll_timeout_s=self._rules.poll_timeout_s,
+                    start_cursor=start_cursor,
+                ),
+                id=pair_workflow_id(config.pair_id),
+                task_queue=self._rules.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=pair_search_attributes(config, PairStatus.ACTIVE),
+            )
+        except WorkflowAlreadyStartedError:
+            raise PairError(_STILL_RUNNING.format(pair_id=config.pair_id)) from None
         self._ledger.upsert_pair(config, PairStatus.ACTIVE)
         log.info("pair %s registered: %s -> %s", config.pair_id, config.source, config.follower)
         record = self._ledger.get_pair(config.pair_id)
@@ -206,6 +222,17 @@ class PairService:
             await handle.signal(SIGNAL_REMOVE)
         self._ledger.set_pair_status(pair_id, PairStatus.REMOVED)
 
+    async def _wait_ended(self, pair_id: str, timeout_s: float) -> None:
+        handle: WorkflowHandle[None, None] = self._client.get_workflow_handle(
+            pair_workflow_id(pair_id)
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while await _is_running(handle):
+            if loop.time() >= deadline:
+                raise PairError(_STILL_RUNNING.format(pair_id=pair_id))
+            await asyncio.sleep(0.2)
+
     async def _running(self, pair_id: str) -> WorkflowHandle[None, None]:
         record = self._ledger.get_pair(pair_id)
         if record is None or record.status is PairStatus.REMOVED:
@@ -216,6 +243,12 @@ class PairService:
         if not await _is_running(handle):
             raise PairError(f"pair {pair_id!r} has no running workflow (is the worker up?)")
         return handle
+
+
+_STILL_RUNNING = (
+    "pair {pair_id!r} was removed but its workflow has not ended yet (it ends when a worker "
+    "handles the removal: is the worker up?); nothing was registered, try again once it has"
+)
 
 
 def pair_search_attributes(config: PairConfig, status: PairStatus) -> TypedSearchAttributes:

@@ -1,0 +1,68 @@
+"""A pair removed a moment ago can be added again under the same name: `add` waits for the old
+workflow to end (it ends when a worker handles the removal) instead of failing on Temporal's
+"already started"; with no worker to end it, the refusal is clear and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from projectk.contract import pair_workflow_id
+from projectk.ledger import Ledger
+from projectk.models import PairStatus
+from projectk.pairs import PairError, PairRules, PairService
+from projectk.vault import ScryptParams, Vault
+from tests.fakes import GatedVenue, MemoryFeed
+from tests.workflows.harness import pair_config, worker
+
+pytestmark = pytest.mark.devserver
+
+KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's test #1
+FOLLOWER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def _service(env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, queue: str) -> PairService:
+    vault = Vault(tmp_path / "vault.json", kdf=ScryptParams(n=16))
+    vault.add("hot", KEY, "pw")
+    rules = PairRules(budget_ceiling_micro=10**12, task_queue=queue, poll_timeout_s=5)
+    return PairService(env.client, ledger, vault, rules)
+
+
+async def test_a_just_removed_pair_is_added_again_once_its_workflow_ended(
+    dev_env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, task_queue: str
+) -> None:
+    service = _service(dev_env, ledger, tmp_path, task_queue)
+    config = pair_config(task_queue, follower=FOLLOWER, key_ref="vault://hot")
+    handle = dev_env.client.get_workflow_handle(pair_workflow_id(config.pair_id))
+    async with worker(dev_env.client, task_queue, ledger, MemoryFeed(), GatedVenue()):
+        await service.add(config)
+        first = (await handle.describe()).run_id
+        await service.remove(config.pair_id)
+        await service.add(config)  # at once: the removed run is still ending
+        latest = await handle.describe()
+        await service.state(config.pair_id)  # the new run answers
+    removed = dev_env.client.get_workflow_handle(handle.id, run_id=first)
+    assert (await removed.describe()).status == WorkflowExecutionStatus.COMPLETED
+    assert latest.run_id != first and latest.status == WorkflowExecutionStatus.RUNNING
+    record = ledger.get_pair(config.pair_id)
+    assert record is not None and record.status is PairStatus.ACTIVE
+    await handle.terminate("test over")
+
+
+async def test_with_no_worker_to_end_the_removed_run_the_add_is_refused_clearly(
+    dev_env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, task_queue: str
+) -> None:
+    service = _service(dev_env, ledger, tmp_path, task_queue)
+    config = pair_config(task_queue, follower=FOLLOWER, key_ref="vault://hot")
+    await service.add(config)  # no worker on this queue: the workflow runs, nothing handles it
+    await service.remove(config.pair_id)
+    with pytest.raises(PairError, match="removed but its workflow has not ended yet"):
+        await service.add(config, removal_wait_s=0.5)
+    record = ledger.get_pair(config.pair_id)
+    assert record is not None and record.status is PairStatus.REMOVED  # nothing changed
+    handle = dev_env.client.get_workflow_handle(pair_workflow_id(config.pair_id))
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    await handle.terminate("test over")
