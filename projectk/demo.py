@@ -11,6 +11,9 @@ Invariants:
 - Every process the demo started is stopped when it ends (duration elapsed, Ctrl-C or error);
   a dev server that was already running is left running.
 - The demo wallets are anvil's well-known public test keys; they are not secrets.
+- Each demo runs on a new sandbox chain, so it starts from a clean ledger and detection state and,
+  unless the demo's dev server is still running, a clean Temporal state: what an earlier demo
+  recorded describes a chain that is gone. Its pairs are then registered afresh.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 from temporalio.client import Client
 
 from projectk import devserver
+from projectk.detection import STATS_FILE
 from projectk.ledger import Ledger, open_ledger
 from projectk.models import MICRO, PairConfig, PairStatus, Sizing, SizingMode
 from projectk.money import format_micro
@@ -102,6 +106,25 @@ def demo_pairs(source: str, followers: list[str]) -> list[PairConfig]:
         )
         for (name, sizing), follower in zip(sizings, followers, strict=True)
     ]
+
+
+def forget_previous_chain(settings: Settings) -> list[Path]:
+    """Delete what an earlier demo recorded about its (now gone) chain; return what was deleted.
+
+    The ledger and the tail's figures always; the Temporal state only when the demo's dev server
+    is not running (a running one is used as it is, and its old pairs are replaced).
+    """
+    stale = [settings.data_dir / "ledger.db", settings.data_dir / STATS_FILE]
+    config = devserver.DevServerConfig.from_settings(settings)
+    if devserver.running_pid(config) is None:
+        stale.append(config.db_path)
+    deleted = []
+    for path in stale:
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if part.exists():
+                part.unlink()
+                deleted.append(part)
+    return deleted
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -252,6 +275,7 @@ async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> None:
     """Run the sandbox demo until the duration elapses or it is interrupted."""
     settings = demo_settings(base)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    forget_previous_chain(settings)
     sandbox = Sandbox(
         SandboxOptions(block_time_s=options.block_time_s), state_dir=settings.data_dir / "sandbox"
     )
