@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ from activities.orders import Venue
 from projectk.ledger import Ledger
 from projectk.ledger.summaries import worker_identity
 from projectk.models import PairState, PairStatus
+from sandbox.runtime import free_port
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.temporal_env import env_address
 from tests.workflows.harness import activities, pair_config, start_pair, wait_state
@@ -38,14 +38,6 @@ from workflows.pair import PairWorkflow
 APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 PAGES = ("views/overview.py", "views/pair.py", "views/orders.py", "views/claims.py")
 RUN_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    """Return a TCP port nothing listens on (bound and released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

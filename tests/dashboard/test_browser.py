@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from projectk.cli.dashboard import streamlit_command
+from sandbox.runtime import free_port
 from tests.dashboard.browser import capture, find_chromium
-from tests.dashboard.conftest import Live, free_port
+from tests.dashboard.conftest import Live
 
 pytestmark = [
     pytest.mark.slow,

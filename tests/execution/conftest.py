@@ -22,36 +22,23 @@ from activities.clob_session import ClobEndpoint, ClobSessions
 from projectk.execution import Wallet
 from projectk.vault import ScryptParams, Vault
 from sandbox.runtime import Sandbox, SandboxOptions
+from tests.sandbox_env import Market, clob_clients, demo_accounts, share_giver, unquoted_market
 
 PASSPHRASE = "test passphrase, not a secret"
 FAST_KDF = ScryptParams(n=2**10)
 
 
-@dataclass(frozen=True)
-class Market:
-    """A market created for one test."""
-
-    condition_id: str
-    yes: str
-    no: str
-
-
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """Yield the session's sandbox (anvil + CLOB), stopped at the end."""
-    sb = Sandbox(SandboxOptions(gtd_security_s=1, mm_interval_s=0.5))
-    sb.start()
-    try:
+    with Sandbox(SandboxOptions(gtd_security_s=1, mm_interval_s=0.5)) as sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 @pytest.fixture(scope="session")
 def demo(sandbox: Sandbox) -> list[dict[str, Any]]:
     """Return the sandbox's funded demo accounts (address, private_key)."""
-    accounts: list[dict[str, Any]] = sandbox.info["accounts"]["demo"]
-    return accounts
+    return demo_accounts(sandbox)
 
 
 @pytest.fixture(scope="session")
@@ -84,37 +71,19 @@ def wallet_of(demo: list[dict[str, Any]]) -> Callable[[int], Wallet]:
 @pytest.fixture(scope="session")
 def client_for(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[int], ClobClient]:
     """Return an authenticated py-clob-client-v2 client of demo account i (the test's trader)."""
-    cache: dict[int, ClobClient] = {}
-
-    def make(i: int) -> ClobClient:
-        if i not in cache:
-            client = ClobClient(sandbox.info["clob_url"], 137, key=demo[i]["private_key"])
-            client.set_api_creds(client.create_or_derive_api_key())
-            cache[i] = client
-        return cache[i]
-
-    return make
+    return clob_clients(sandbox, demo)
 
 
 @pytest.fixture
 def market(sandbox: Sandbox) -> Market:
     """Create a fresh, unquoted binary market."""
-    slug = f"exec-{uuid.uuid4().hex[:10]}"
-    raw = sandbox.create_market(f"Execution test {slug}?", slug, quote=False)
-    return Market(raw["condition_id"], raw["tokens"][0]["token_id"], raw["tokens"][1]["token_id"])
+    return unquoted_market(sandbox, "exec", "Execution test")
 
 
 @pytest.fixture
 def give_shares(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[Market, int, int], None]:
     """Split `amount` pUSD of demo account i into Yes+No shares of a market."""
-
-    def give(m: Market, account: int, amount: int) -> None:
-        sandbox.admin(
-            "/split",
-            {"market": m.condition_id, "address": demo[account]["address"], "amount": str(amount)},
-        )
-
-    return give
+    return share_giver(sandbox, demo)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from temporalio.api.common.v1 import Payload
 
 from projectk.codec import EncryptionCodec, codec_from_settings, new_key
 from projectk.codec_server import build_app
+from sandbox.runtime import free_port
 from tests.ops.conftest import make_settings
 
 UI = "http://127.0.0.1:8080"
@@ -81,20 +81,13 @@ async def test_bad_body_is_400_and_foreign_ciphertext_is_422(client: httpx.Async
     assert "does not decrypt" in answer.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 def _command_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROJECTK_")}
     return {**env, "PROJECTK_DATA_DIR": str(tmp_path), **values}
 
 
 def test_codec_server_command_serves_the_configured_key(tmp_path: Path) -> None:
-    key, port = new_key(), _free_port()
+    key, port = new_key(), free_port()
     env = _command_env(tmp_path, PROJECTK_PAYLOAD_KEY=key, PROJECTK_CODEC_SERVER_PORT=str(port))
     command = [sys.executable, "-m", "projectk", "codec-server"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

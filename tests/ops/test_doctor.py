@@ -4,7 +4,6 @@ chain 137 with pUSD at the production address, and a CLOB) and a dev server."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -32,19 +31,12 @@ from projectk.ledger import open_ledger
 from projectk.models import PairConfig, PairStatus
 from projectk.settings import Settings
 from projectk.vault import Vault
-from sandbox.runtime import Sandbox, SandboxOptions
+from sandbox.runtime import Sandbox, SandboxOptions, free_port
 from tests.ops.conftest import make_settings
 from tests.temporal_env import env_address
 from tests.workflows.harness import pair_config
 
 FOLLOWER_A = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # the address of conftest.KEY_A
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def _statuses(results: list[CheckResult]) -> list[Status]:
@@ -69,7 +61,7 @@ def test_invalid_settings_fail_with_the_variable_named() -> None:
 
 
 async def test_valid_settings_pass(settings: Settings) -> None:
-    port = _closed_port()
+    port = free_port()
     offline = make_settings(settings.data_dir, temporal_address=f"127.0.0.1:{port}")
     [first, *_] = await run_doctor(offline)
     assert first.status is Status.PASS and first.name == "settings"
@@ -88,7 +80,7 @@ def test_ledger_missing_fails_then_passes_once_migrated(settings: Settings) -> N
 
 
 def test_ledger_unreachable_database_fails(settings: Settings) -> None:
-    port = _closed_port()
+    port = free_port()
     bad = make_settings(settings.data_dir, db_url=f"postgresql://u:pw@127.0.0.1:{port}/x")
     result, _ = check_ledger(bad)
     assert result.status is Status.FAIL and "PROJECTK_DB_URL" in result.fix
@@ -118,7 +110,7 @@ def test_vault_wrong_or_missing_passphrase_fails(settings: Settings, vault: Vaul
 
 
 async def test_unreachable_rpc_clob_and_temporal_fail_with_a_fix(settings: Settings) -> None:
-    port = _closed_port()
+    port = free_port()
     bad = make_settings(
         settings.data_dir,
         rpc_urls=f"http://127.0.0.1:{port}/?key=SECRETKEY",
@@ -235,7 +227,7 @@ async def test_ping_answers_ok_and_fails_when_temporal_is_down(
     _register(on, pair_config("p1"))
     ok = await asyncio.to_thread(CliRunner().invoke, main, ["ping"], obj={"settings": on})
     assert ok.exit_code == 0 and ok.output.strip() == "ok", ok.output
-    down = make_settings(settings.data_dir, temporal_address=f"127.0.0.1:{_closed_port()}")
+    down = make_settings(settings.data_dir, temporal_address=f"127.0.0.1:{free_port()}")
     failed = await asyncio.to_thread(CliRunner().invoke, main, ["ping"], obj={"settings": down})
     assert failed.exit_code == 1 and "cannot reach the Temporal server" in failed.output
 
