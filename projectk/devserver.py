@@ -330,7 +330,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return _proc_state(pid) not in {"Z", "X"}
+    if _proc_state(pid) not in {"Z", "X"}:
+        return True
+    # It exited between the waitpid above and now: reap it if it is our child, so that no
+    # zombie is left behind to look alive to anyone else.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return False
 
 
 def _proc_state(pid: int) -> str | None:

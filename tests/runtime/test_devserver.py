@@ -33,16 +33,10 @@ from projectk.temporal import (
     find_temporal_cli,
     registered_search_attributes,
 )
+from sandbox.runtime import free_port
 from tests.temporal_env import dev_server_env, env_address, temporal_cli_args, time_skipping_env
 
 ALL_ATTRIBUTES = "PairId, SourceWallet, FollowerWallet, PairStatus"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -61,11 +55,16 @@ def cli(settings: Settings, *args: str) -> Result:
 
 
 def alive(pid: int) -> bool:
+    """True while the process runs; an exited child that nobody has reaped yet counts as dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in {"Z", "X"}
 
 
 async def search_attributes_seen(settings: Settings) -> set[str]:
