@@ -1,21 +1,26 @@
 """`projectk bench mirror`: source fill -> follower order latency and Temporal cost, on the sandbox.
 
-Method (one sandbox and one in-memory Temporal dev server for the run):
-- The worker is the production composition (`workers.main.build_dependencies` + `activities_of`:
-  chain tail feed, CLOB venue with a vault, ledger), in this process, with room for every pair's
-  long poll plus the mirror activities (`max_concurrent_activities` = pairs + 200).
+Method (one sandbox and one in-memory Temporal dev server for the run; each pair count gets its
+own namespace, task queue, ledger and worker):
+- The worker is the production composition (`workers.main.build_dependencies` + `build_worker`:
+  chain tail feed, CLOB venue with a vault, ledger, heartbeat throttle), in this process, with room
+  for every pair's long poll plus the mirror activities.
 - For N pairs: up to `ACTIVE` pairs follow the scripted source (demo wallet 0), each with its
   own demo follower wallet; the other pairs follow distinct idle addresses and only long-poll.
-- The source makes `fills` FAK buys against the market maker's book (automine: a trade's block
-  exists when the CLOB answers). Latency = the follower's `post_order` completion (the CLOB's
-  answer, recorded in the mirror's history by the server) minus the moment the source's block
-  was available. p50/p95 over every mirrored fill of every active pair.
+- Latency: the source makes `fills` FAK buys against the market maker's book (automine: a
+  trade's block exists when the CLOB answers). Latency = the follower's `post_order` completion
+  (the CLOB's answer, as the server recorded it in the mirror's history) minus the moment the
+  source's block was available. p50/p95 over every mirrored fill of every active pair, with the
+  same figures per stage (detect, start the mirror, quote+sign+post) from the histories.
 - history_events_per_fill = events of each mirror workflow + the growth of its pair's history per
   fill (child start, report signal, bookkeeping), averaged.
-- actions_per_idle_pair_hour is computed from what an idle pair does per hour with the shipped
-  constants: one `wait_for_fills` activity per poll timeout plus the heartbeats the SDK sends
-  (at most one per 0.8 x heartbeat timeout), plus reconciliation (one activity per
-  `RECONCILE_EVERY`, only when holding positions). It is a model, not a billing export.
+- actions_per_idle_pair_hour is measured, not modelled: once the source has stopped, every pair
+  of the count is idle; the server's own `action` counter for the count's namespace (see
+  `temporal_cost`) is read, and read again `idle_minutes` later. Figure = actions in between /
+  (pairs x hours). A window shorter than the poll timeout (an hour) misses the polls' restarts
+  and reads low, so the default window is an hour; the windows of all pair counts run at once.
+  A pair holding positions also checks its markets for claims and reconciles with the chain once
+  every 6 h each (+0.33 an hour), which a window of an hour does not reach.
 
 Invariant: the benchmark starts its own sandbox and dev server and talks to nothing else.
 """
@@ -23,18 +28,24 @@ Invariant: the benchmark starts its own sandbox and dev server and talks to noth
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
 
+from projectk.bench.temporal_cost import actions_between, fill_stages, read_actions
 from projectk.contract import SEARCH_ATTRIBUTES, mirror_workflow_id, pair_workflow_id
 from projectk.detection.stats import percentile
 from projectk.ledger import create_ledger_engine, upgrade
+from projectk.metrics import temporal_runtime
 from projectk.models import (
     MICRO,
     FillCursor,
@@ -44,12 +55,24 @@ from projectk.models import (
     PairWorkflowInput,
     Sizing,
 )
-from projectk.settings import ExecutorMode, load_settings
+from projectk.settings import ExecutorMode, Settings, load_settings
 from projectk.temporal import data_converter, find_temporal_cli
 
 ACTIVE = 3  # pairs that really mirror (demo followers 1..3)
+# The scripted source of each pair count (demo wallet index): distinct, so that a count's pairs,
+# idle in their window, never see the next count's fills. Followers 1..3 are shared.
+SOURCES = (0, 4, 5, 6)
+DEFAULT_FILLS = 30  # source fills per pair count: 90 mirrored fills with 3 active pairs
+# The shipped default of PROJECTK_FILL_POLL_TIMEOUT_S, as `projectk pair add` uses it.
+POLL_TIMEOUT_S: float = Settings.model_fields["fill_poll_timeout_s"].default
+DEFAULT_IDLE_MINUTES = POLL_TIMEOUT_S / 60  # one whole poll period (an hour)
 PASSPHRASE = "bench passphrase"
-IDLE_POLL_TIMEOUT_S = 3600.0  # the shipped default (PROJECTK_FILL_POLL_TIMEOUT_S)
+
+Progress = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(f"bench mirror: {line}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,9 @@ class MirrorBenchResult:
     history_events_per_fill: float
     actions_per_idle_pair_hour: float
     mirrored: int
+    idle_minutes: float
+    idle_actions: dict[str, int] = field(default_factory=dict)
+    stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """Return the JSON object `--json` prints."""
@@ -72,73 +98,163 @@ class MirrorBenchResult:
             "history_events_per_fill": self.history_events_per_fill,
             "actions_per_idle_pair_hour": self.actions_per_idle_pair_hour,
             "mirrored": self.mirrored,
+            "idle_minutes": self.idle_minutes,
+            "idle_actions": self.idle_actions,
+            "stages_ms": self.stages_ms,
         }
 
 
-def idle_actions_per_hour(poll_timeout_s: float = IDLE_POLL_TIMEOUT_S) -> float:
-    """Return the modelled billable actions of one idle pair per hour."""
-    from activities.fills import HEARTBEAT_EVERY_S
-    from workflows.pair_upkeep import RECONCILE_EVERY
-    from workflows.policies import MAX_HEARTBEAT_THROTTLE, POLL_HEARTBEAT_TIMEOUT
-
-    polls = 3600 / poll_timeout_s
-    throttle = min(
-        0.8 * POLL_HEARTBEAT_TIMEOUT.total_seconds(), MAX_HEARTBEAT_THROTTLE.total_seconds()
-    )
-    beat_every = max(HEARTBEAT_EVERY_S, throttle)
-    beats = polls * max(0, int(poll_timeout_s / beat_every) - 1)
-    reconcile = 3600 / RECONCILE_EVERY.total_seconds()
-    return round(polls + beats + reconcile, 1)
+@dataclass(frozen=True)
+class _Latency:
+    samples: list[float]
+    stages: dict[str, list[float]]
+    events_per_fill: float
 
 
-async def run_mirror(pair_counts: list[int], fills: int = 10) -> list[MirrorBenchResult]:
-    """Start a sandbox and a dev server; measure each pair count in turn."""
+async def run_mirror(
+    pair_counts: list[int],
+    fills: int = DEFAULT_FILLS,
+    idle_minutes: float = DEFAULT_IDLE_MINUTES,
+    progress: Progress = _stderr,
+) -> list[MirrorBenchResult]:
+    """Start a sandbox and a dev server; measure each pair count (idle windows overlap)."""
     from temporalio.testing import WorkflowEnvironment
 
-    from sandbox.runtime import Sandbox, SandboxOptions
+    from sandbox.runtime import Sandbox, SandboxOptions, free_port
 
+    if len(pair_counts) > len(SOURCES):
+        raise ValueError(f"at most {len(SOURCES)} pair counts per run, got {len(pair_counts)}")
+
+    port = free_port()
+    namespaces = [f"bench-{i}-{n}" for i, n in enumerate(pair_counts)]
+    extra = ["--metrics-port", str(port)]
+    for namespace in namespaces:
+        extra += ["--namespace", namespace]
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
     async with Sandbox(SandboxOptions(block_time_s=0)) as sb:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(find_temporal_cli()),
-            data_converter=data_converter(),
-            search_attributes=SEARCH_ATTRIBUTES,
-            ip="127.0.0.1",
-        )
+        with _child_stdout_to_stderr():  # the dev server's banner must not mix with --json
+            env = await WorkflowEnvironment.start_local(
+                dev_server_existing_path=str(find_temporal_cli()),
+                data_converter=data_converter(),
+                search_attributes=SEARCH_ATTRIBUTES,
+                ip="127.0.0.1",
+                dev_server_extra_args=extra,
+                runtime=temporal_runtime(None),  # SDK core logs to stderr, not stdout
+            )
         try:
-            return [await _measure(sb, env.client, n, fills) for n in pair_counts]
+            async with AsyncExitStack() as stack:
+                idle: list[asyncio.Task[MirrorBenchResult]] = []
+                for n, (pairs, namespace) in enumerate(zip(pair_counts, namespaces, strict=True)):
+                    client = Client(
+                        env.client.service_client,
+                        namespace=namespace,
+                        data_converter=data_converter(),
+                    )
+                    source = sb.info["accounts"]["demo"][SOURCES[n]]
+                    count = _PairCount(sb, client, pairs, source["address"])
+                    handles = await stack.enter_async_context(count)
+                    progress(f"{pairs} pairs: measuring latency over {fills} source fills")
+                    latency = await _measure_latency(sb, client, handles, source, fills)
+                    ends = time.strftime("%H:%M", time.localtime(time.time() + idle_minutes * 60))
+                    progress(f"{pairs} pairs: idle window of {idle_minutes:g} min ends {ends}")
+                    window = _idle_window(metrics_url, namespace, pairs, idle_minutes, latency)
+                    idle.append(asyncio.create_task(window))
+                return list(await asyncio.gather(*idle))
         finally:
             await env.shutdown()
 
 
-async def _measure(sb: Any, client: Client, pairs: int, fills: int) -> MirrorBenchResult:
-    work = Path(tempfile.mkdtemp(prefix="projectk-bench-"))
-    queue = f"bench-{pairs}-{int(time.time())}"
-    deps = await asyncio.to_thread(_dependencies, sb, work)
-    worker = _worker(client, queue, pairs, deps)
-    async with worker:
-        if deps.feed is not None and hasattr(deps.feed, "start"):
-            await deps.feed.start()
-        try:
-            handles, active = await _start_pairs(sb, client, queue, pairs)
-            before = [await _history_len(h) for h in active]
-            stamps = await _source_fills(sb, handles, active, fills)
-            after = [await _history_len(h) for h in active]
-        finally:
-            if hasattr(deps.feed, "stop"):
-                await deps.feed.stop()
-        latencies, events = await _mirror_figures(client, active, stamps)
-        for handle in handles:
-            await handle.terminate("benchmark over")
-    pair_growth = sum(a - b for a, b in zip(after, before, strict=True)) / max(1, len(latencies))
-    child_events = sum(events) / max(1, len(events))
+@contextmanager
+def _child_stdout_to_stderr() -> Iterator[None]:
+    """Let processes started inside inherit stderr as their stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+async def _idle_window(
+    metrics_url: str, namespace: str, pairs: int, minutes: float, latency: _Latency
+) -> MirrorBenchResult:
+    await asyncio.sleep(2)  # the last reports and polls of the latency phase settle
+    before = await read_actions(metrics_url, namespace)
+    await asyncio.sleep(minutes * 60)
+    actions = actions_between(before, await read_actions(metrics_url, namespace))
+    per_pair_hour = sum(actions.values()) / (pairs * minutes / 60) if minutes > 0 else 0.0
     return MirrorBenchResult(
         pairs=pairs,
-        latency_ms_p50=round(percentile(latencies, 0.5), 1),
-        latency_ms_p95=round(percentile(latencies, 0.95), 1),
-        history_events_per_fill=round(child_events + pair_growth, 1),
-        actions_per_idle_pair_hour=idle_actions_per_hour(),
-        mirrored=len(latencies),
+        latency_ms_p50=round(percentile(latency.samples, 0.5), 1),
+        latency_ms_p95=round(percentile(latency.samples, 0.95), 1),
+        history_events_per_fill=round(latency.events_per_fill, 1),
+        actions_per_idle_pair_hour=round(per_pair_hour, 2),
+        mirrored=len(latency.samples),
+        idle_minutes=minutes,
+        idle_actions=actions,
+        stages_ms={
+            stage: {
+                "p50": round(percentile(values, 0.5), 1),
+                "p95": round(percentile(values, 0.95), 1),
+            }
+            for stage, values in latency.stages.items()
+        },
     )
+
+
+class _PairCount:
+    """One pair count's ledger, worker and pairs; the pairs are terminated on exit."""
+
+    def __init__(self, sb: Any, client: Client, pairs: int, source: str) -> None:
+        self._sb, self._client, self._pairs, self._source = sb, client, pairs, source
+        self._stack = AsyncExitStack()
+        self._handles: list[WorkflowHandle[Any, Any]] = []
+
+    async def __aenter__(self) -> list[WorkflowHandle[Any, Any]]:
+        from workers.main import build_worker
+
+        work = Path(tempfile.mkdtemp(prefix="projectk-bench-"))
+        self._stack.callback(shutil.rmtree, work, ignore_errors=True)
+        try:
+            queue = f"bench-{self._pairs}-{int(time.time())}"
+            deps = await asyncio.to_thread(_dependencies, self._sb, work)
+            worker = build_worker(self._client, queue, deps, max_activities=self._pairs + 200)
+            await self._stack.enter_async_context(worker)
+            if deps.feed is not None and hasattr(deps.feed, "start"):
+                await deps.feed.start()
+                self._stack.push_async_callback(deps.feed.stop)
+            self._handles = await _start_pairs(
+                self._sb, self._client, queue, self._pairs, self._source
+            )
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self._handles
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await asyncio.gather(*(h.terminate("benchmark over") for h in self._handles))
+        finally:
+            await self._stack.aclose()
+
+
+async def _measure_latency(
+    sb: Any,
+    client: Client,
+    handles: list[WorkflowHandle[Any, Any]],
+    source: dict[str, str],
+    fills: int,
+) -> _Latency:
+    active = handles[:ACTIVE]
+    before = [await _history_len(h) for h in active]
+    stamps = await _source_fills(sb, source["private_key"], active, fills)
+    after = [await _history_len(h) for h in active]
+    samples, stages, events = await _mirror_figures(client, active, stamps)
+    pair_growth = sum(a - b for a, b in zip(after, before, strict=True)) / max(1, len(samples))
+    child_events = sum(events) / max(1, len(events))
+    return _Latency(samples=samples, stages=stages, events_per_fill=child_events + pair_growth)
 
 
 def _dependencies(sb: Any, work: Path) -> Any:
@@ -163,30 +279,19 @@ def _dependencies(sb: Any, work: Path) -> Any:
     return build_dependencies(settings)
 
 
-def _worker(client: Client, queue: str, pairs: int, deps: Any) -> Worker:
-    from workers.main import WORKFLOWS, activities_of
-
-    return Worker(
-        client,
-        task_queue=queue,
-        workflows=list(WORKFLOWS),
-        activities=activities_of(deps),
-        max_concurrent_activities=pairs + 200,
-    )
-
-
 async def _start_pairs(
-    sb: Any, client: Client, queue: str, pairs: int
-) -> tuple[list[WorkflowHandle[Any, Any]], list[WorkflowHandle[Any, Any]]]:
+    sb: Any, client: Client, queue: str, pairs: int, source_address: str
+) -> list[WorkflowHandle[Any, Any]]:
+    """Start the pairs; the first `ACTIVE` follow the scripted source."""
     from eth_utils.address import to_checksum_address
     from eth_utils.crypto import keccak
 
     demo = sb.info["accounts"]["demo"]
     block = await asyncio.to_thread(_block_number, sb)
-    handles, active = [], []
+    handles = []
     for i in range(pairs):
         is_active = i < ACTIVE
-        source = demo[0]["address"] if is_active else keccak(text=f"idle-source-{i}")[-20:]
+        source = source_address if is_active else keccak(text=f"idle-source-{i}")[-20:]
         follower = demo[1 + i]["address"] if is_active else keccak(text=f"idle-f-{i}")[-20:]
         config = PairConfig(
             pair_id=f"{queue}-{i}",
@@ -197,21 +302,20 @@ async def _start_pairs(
             sizing=Sizing(fixed_micro=5 * MICRO),
             guards=Guards(max_fill_age_s=600),
         )
-        handle = await client.start_workflow(
-            "PairWorkflow",
-            PairWorkflowInput(
-                config=config,
-                poll_timeout_s=IDLE_POLL_TIMEOUT_S,
-                start_cursor=FillCursor(block=block),
-            ),
-            id=pair_workflow_id(config.pair_id),
-            task_queue=queue,
+        handles.append(
+            await client.start_workflow(
+                "PairWorkflow",
+                PairWorkflowInput(
+                    config=config,
+                    poll_timeout_s=POLL_TIMEOUT_S,
+                    start_cursor=FillCursor(block=block),
+                ),
+                id=pair_workflow_id(config.pair_id),
+                task_queue=queue,
+            )
         )
-        handles.append(handle)
-        if is_active:
-            active.append(handle)
     await asyncio.sleep(2 + pairs / 200)  # every pair's first poll is running
-    return handles, active
+    return handles
 
 
 def _block_number(sb: Any) -> int:
@@ -221,13 +325,13 @@ def _block_number(sb: Any) -> int:
 
 
 async def _source_fills(
-    sb: Any, handles: list[Any], active: list[Any], fills: int
+    sb: Any, source_key: str, active: list[Any], fills: int
 ) -> dict[str, float]:
-    # The source buys; returns fill tx hash -> wall time its block was available.
+    """Make the source buy `fills` times; return fill tx hash -> when its block was available."""
     from py_clob_client_v2.client import ClobClient
     from py_clob_client_v2.clob_types import OrderArgsV2
 
-    source = ClobClient(sb.info["clob_url"], 137, key=sb.info["accounts"]["demo"][0]["private_key"])
+    source = ClobClient(sb.info["clob_url"], 137, key=source_key)
     source.set_api_creds(source.create_or_derive_api_key())
     token = sb.info["markets"][0]["tokens"][0]["token_id"]
     stamps: dict[str, float] = {}
@@ -243,7 +347,6 @@ async def _source_fills(
             stamps[str(tx).lower()] = now
         await _until_mirrored(active, n + 1)
         await asyncio.sleep(1.2)  # the market maker refills its book
-    del handles
     return stamps
 
 
@@ -265,31 +368,26 @@ async def _history_len(handle: Any) -> int:
 
 async def _mirror_figures(
     client: Client, active: list[Any], stamps: dict[str, float]
-) -> tuple[list[float], list[int]]:
+) -> tuple[list[float], dict[str, list[float]], list[int]]:
+    """Return latencies, latency by stage and event counts of every mirrored fill."""
     # Mirror ids are deterministic (mirror/<pair>/<fill>); the pairs' states name the fills.
     latencies: list[float] = []
+    stages: dict[str, list[float]] = {}
     events: list[int] = []
     for handle in active:
         state = await handle.query("state", result_type=PairState)
+        pair_events = list((await handle.fetch_history()).events)
         for fill_id in state.recent_fill_ids:
             child = mirror_workflow_id(state.config.pair_id, fill_id)
-            history = await client.get_workflow_handle(child).fetch_history()
-            events.append(len(history.events))
-            posted = _post_completed_at(history.events)
+            child_events = list((await client.get_workflow_handle(child).fetch_history()).events)
+            events.append(len(child_events))
             tx = fill_id.split(":")[0].lower()
-            if posted is not None and tx in stamps:
-                latencies.append((posted - stamps[tx]) * 1000)
-    return latencies, events
-
-
-def _post_completed_at(history_events: Any) -> float | None:
-    scheduled: dict[int, str] = {}
-    for event in history_events:
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            name = event.activity_task_scheduled_event_attributes.activity_type.name
-            scheduled[event.event_id] = name
-        elif event.HasField("activity_task_completed_event_attributes"):
-            done = event.activity_task_completed_event_attributes
-            if scheduled.get(done.scheduled_event_id) == "post_order":
-                return float(event.event_time.ToMicroseconds()) / 1e6
-    return None
+            if tx not in stamps:
+                continue
+            timing = fill_stages(pair_events, child, child_events, stamps[tx])
+            if timing is None:
+                continue
+            for stage, ms in timing.stages_ms().items():
+                stages.setdefault(stage, []).append(ms)
+            latencies.append(timing.stages_ms()["total"])
+    return latencies, stages, events

@@ -10,6 +10,7 @@ import logging
 
 import click
 
+from projectk.bench.mirror import DEFAULT_FILLS, DEFAULT_IDLE_MINUTES, SOURCES
 from projectk.cli.common import UserError
 from projectk.cli.common import run as run_coroutine
 
@@ -54,15 +55,35 @@ def detect(pairs_text: str, trades: int, block_time: int, use_ws: bool, as_json:
 
 @bench.command("mirror")
 @click.option("--pairs", "pairs_text", default="1,1000", show_default=True)
-@click.option("--fills", default=10, show_default=True, help="Source fills per pair count.")
+@click.option(
+    "--fills",
+    type=click.IntRange(min=1),
+    default=DEFAULT_FILLS,
+    show_default=True,
+    help="Source fills per pair count.",
+)
+@click.option(
+    "--idle-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_IDLE_MINUTES,
+    show_default=True,
+    help="How long idle pairs' actions are counted; under the hour-long poll it reads low.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def mirror(pairs_text: str, fills: int, as_json: bool) -> None:
-    """Measure fill -> follower order latency, history events per fill, idle-pair actions."""
+def mirror(pairs_text: str, fills: int, idle_minutes: float, as_json: bool) -> None:
+    """Measure fill -> follower order latency, history events per fill, idle-pair actions.
+
+    Progress goes to stderr. The idle windows of all pair counts run together, so the whole run
+    takes about --idle-minutes plus a minute or two per pair count.
+    """
     from projectk.bench.mirror import run_mirror
 
     for noisy in ("httpx", "py_clob_client_v2", "temporalio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    results = run_coroutine(run_mirror(_counts(pairs_text), fills))
+    counts = _counts(pairs_text)
+    if len(counts) > len(SOURCES):
+        raise UserError(f"--pairs takes at most {len(SOURCES)} pair counts, got {len(counts)}")
+    results = run_coroutine(run_mirror(counts, fills, idle_minutes))
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results]))
         return
