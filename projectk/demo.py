@@ -8,18 +8,20 @@ source's fills are detected on chain and mirrored through py-clob-client-v2 by t
 Invariants:
 - Everything lives in `<data_dir>/demo` (its own ledger, vault, Temporal DB and sandbox), so a
   demo never touches an operator's real data.
-- Every process the demo started is stopped when it ends (duration elapsed, Ctrl-C or error);
-  a dev server that was already running is left running.
+- Every process the demo started is stopped when it ends (duration elapsed, Ctrl-C or error).
 - The demo wallets are anvil's well-known public test keys; they are not secrets.
-- Each demo runs on a new sandbox chain, so it starts from a clean ledger and detection state and,
-  unless the demo's dev server is still running, a clean Temporal state: what an earlier demo
-  recorded describes a chain that is gone. Its pairs are then registered afresh.
+- Each demo runs on a new sandbox chain, so it starts from a clean ledger, detection state and
+  Temporal state: what an earlier demo recorded describes a chain that is gone. A demo dev server
+  left running by a demo that was killed hard is stopped first. Its pairs are registered afresh.
+- One demo at a time per data directory (a lock file): a second one is refused before it touches
+  anything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -36,8 +38,8 @@ from temporalio.client import Client
 
 from projectk import devserver
 from projectk.detection import STATS_FILE
-from projectk.ledger import Ledger, open_ledger
-from projectk.models import MICRO, PairConfig, PairStatus, Sizing, SizingMode
+from projectk.ledger import open_ledger
+from projectk.models import MICRO, PairConfig, Sizing, SizingMode
 from projectk.money import format_micro
 from projectk.pairs import PairError, PairService, build_pair_service
 from projectk.settings import ExecutorMode, Settings
@@ -49,6 +51,7 @@ from sandbox.runtime import Sandbox, SandboxOptions
 log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = "projectk-demo-passphrase"  # protects only public anvil test keys
+LOCK_FILE = "demo.lock"
 SCENARIO = Path(scripted.__file__).resolve().parent / "scenarios" / "demo.json"
 
 Echo = Callable[[str], None]
@@ -108,16 +111,42 @@ def demo_pairs(source: str, followers: list[str]) -> list[PairConfig]:
     ]
 
 
-def forget_previous_chain(settings: Settings) -> list[Path]:
+class DemoError(RuntimeError):
+    """The demo cannot start (the message says why); nothing was changed."""
+
+
+@contextlib.contextmanager
+def demo_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the demo's data directory for one demo; refuse if another demo holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_FILE
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoError(
+                f"another demo is running with {data_dir} (it holds {path}); stop it first"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def forget_previous_chain(settings: Settings, echo: Echo) -> list[Path]:
     """Delete what an earlier demo recorded about its (now gone) chain; return what was deleted.
 
-    The ledger and the tail's figures always; the Temporal state only when the demo's dev server
-    is not running (a running one is used as it is, and its old pairs are replaced).
+    `settings` are the demo's own (`demo_settings`), and the caller holds `demo_lock`: the
+    ledger, the tail's figures and the Temporal DB go, after stopping a demo dev server that a
+    demo killed hard left running. The vault and the logs stay.
     """
-    stale = [settings.data_dir / "ledger.db", settings.data_dir / STATS_FILE]
+    if settings.data_dir.name != "demo":
+        raise DemoError(f"refusing to clear {settings.data_dir}: not a demo data directory")
     config = devserver.DevServerConfig.from_settings(settings)
-    if devserver.running_pid(config) is None:
-        stale.append(config.db_path)
+    left_running = devserver.stop(config)
+    if left_running is not None:
+        echo(f"stopped the dev server (pid {left_running}) that an earlier demo left running")
+    stale = [settings.data_dir / "ledger.db", settings.data_dir / STATS_FILE, config.db_path]
     deleted = []
     for path in stale:
         for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -206,13 +235,8 @@ def _prepare_wallets(sb: Sandbox, vault: Vault, pairs: list[PairConfig], keys: l
         sb.fund(config.follower, pusd="100", pol="2", approve=True)
 
 
-async def _register(
-    service: PairService, ledger: Ledger, pairs: list[PairConfig], echo: Echo
-) -> None:
+async def _register(service: PairService, pairs: list[PairConfig], echo: Echo) -> None:
     for config in pairs:
-        record = ledger.get_pair(config.pair_id)
-        if record is not None and record.status is not PairStatus.REMOVED:
-            await service.remove(config.pair_id)  # a previous demo's chain is gone
         try:
             await service.add(config, start_cursor=service.latest_cursor(config.source))
         except PairError as exc:
@@ -274,8 +298,12 @@ class _Stopped(Exception):
 async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> None:
     """Run the sandbox demo until the duration elapses or it is interrupted."""
     settings = demo_settings(base)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    forget_previous_chain(settings)
+    with demo_lock(settings.data_dir):
+        forget_previous_chain(settings, echo)
+        await _run_locked(settings, options, echo)
+
+
+async def _run_locked(settings: Settings, options: DemoOptions, echo: Echo) -> None:
     sandbox = Sandbox(
         SandboxOptions(block_time_s=options.block_time_s), state_dir=settings.data_dir / "sandbox"
     )
@@ -299,7 +327,7 @@ async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> None:
             ):
                 client = await connect(settings)
                 service = build_pair_service(settings, client, ledger)
-                await _register(service, ledger, pairs, echo)
+                await _register(service, pairs, echo)
                 echo(f"Temporal UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows")
                 echo(f"dashboard:   {settings.dashboard_url}")
                 await _trade_and_report(

@@ -30,12 +30,12 @@ def worker(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context, duration: float | None, block_time: float) -> None:
     """Run the demo on the local sandbox; every process it starts is stopped at the end."""
-    from projectk.demo import DemoOptions, run_demo
+    from projectk.demo import DemoError, DemoOptions, run_demo
 
     options = DemoOptions(duration_s=duration, block_time_s=block_time)
     try:
         run(run_demo(get_settings(ctx), options, click.echo))
     except KeyboardInterrupt:
         click.echo("demo interrupted; everything it started has been stopped")
-    except (DevServerError, TemporalUnavailableError, PairError) as exc:
+    except (DemoError, DevServerError, TemporalUnavailableError, PairError) as exc:
         raise UserError(str(exc)) from None
