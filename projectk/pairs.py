@@ -23,7 +23,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from projectk.contract import (
     PAIR_WORKFLOW,
@@ -264,10 +264,17 @@ def pair_search_attributes(config: PairConfig, status: PairStatus) -> TypedSearc
 
 
 async def _is_running(handle: WorkflowHandle[None, None]) -> bool:
+    # Only "no such workflow" means not running: any other failure must not pass for it (a
+    # removal would mark the ledger while the workflow went on trading).
     try:
         description = await handle.describe()
-    except RPCError:
-        return False
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise PairError(
+            f"could not read workflow {handle.id} from Temporal ({exc.message}); "
+            "nothing was changed"
+        ) from None
     return description.status == WorkflowExecutionStatus.RUNNING
 
 

@@ -1,13 +1,16 @@
 """A pair removed a moment ago can be added again under the same name: `add` waits for the old
 workflow to end (it ends when a worker handles the removal) instead of failing on Temporal's
-"already started"; with no worker to end it, the refusal is clear and changes nothing."""
+"already started"; with no worker to end it, the refusal is clear and changes nothing. A removal
+that Temporal cannot confirm is refused too."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from projectk.contract import pair_workflow_id
@@ -17,8 +20,6 @@ from projectk.pairs import PairError, PairRules, PairService
 from projectk.vault import ScryptParams, Vault
 from tests.fakes import GatedVenue, MemoryFeed
 from tests.workflows.harness import pair_config, worker
-
-pytestmark = pytest.mark.devserver
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's test #1
 FOLLOWER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -31,6 +32,7 @@ def _service(env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, queue: st
     return PairService(env.client, ledger, vault, rules)
 
 
+@pytest.mark.devserver
 async def test_a_just_removed_pair_is_added_again_once_its_workflow_ended(
     dev_env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, task_queue: str
 ) -> None:
@@ -52,6 +54,7 @@ async def test_a_just_removed_pair_is_added_again_once_its_workflow_ended(
     await handle.terminate("test over")
 
 
+@pytest.mark.devserver
 async def test_with_no_worker_to_end_the_removed_run_the_add_is_refused_clearly(
     dev_env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, task_queue: str
 ) -> None:
@@ -66,3 +69,31 @@ async def test_with_no_worker_to_end_the_removed_run_the_add_is_refused_clearly(
     handle = dev_env.client.get_workflow_handle(pair_workflow_id(config.pair_id))
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     await handle.terminate("test over")
+
+
+class _UnreachableHandle:
+    id = "pair/unreachable"
+
+    async def describe(self) -> None:
+        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+
+class _UnreachableClient:
+    def get_workflow_handle(self, workflow_id: str) -> _UnreachableHandle:
+        return _UnreachableHandle()
+
+
+async def test_a_removal_temporal_cannot_confirm_is_refused_and_changes_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # Not knowing whether the workflow runs is not "it does not run": marking the ledger removed
+    # while the workflow went on trading would be the worst outcome.
+    config = pair_config("p1", follower=FOLLOWER, key_ref="vault://hot")
+    ledger.upsert_pair(config, PairStatus.ACTIVE)
+    vault = Vault(tmp_path / "vault.json", kdf=ScryptParams(n=16))
+    rules = PairRules(budget_ceiling_micro=10**12, task_queue="q", poll_timeout_s=5)
+    service = PairService(cast(Client, _UnreachableClient()), ledger, vault, rules)
+    with pytest.raises(PairError, match=r"could not read workflow .*connection refused"):
+        await service.remove("p1")
+    record = ledger.get_pair("p1")
+    assert record is not None and record.status is PairStatus.ACTIVE
