@@ -7,13 +7,18 @@ current book of the CLOB it is pointed at.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from activities.clob_errors import read_failure
 from activities.clob_session import ClobCallError, ClobSessions, call
 from projectk import clob_responses as wire
 from projectk.messages import Quote, QuoteInput
 
-MAX_KNOWN_TOKENS = 100_000  # bounds the condition memory of a long-running worker
+MAX_KNOWN_TOKENS = 20_000  # bounds the condition memory of a long-running worker (a few MB)
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 class ClobBooks:
@@ -34,7 +39,7 @@ class ClobBooks:
                 book = await call(lambda: client.get_order_book(data.token_id))
                 market = None
             else:
-                book, market = await asyncio.gather(
+                book, market = await _together(
                     call(lambda: client.get_order_book(data.token_id)),
                     call(lambda: client.get_market(known)),
                 )
@@ -49,3 +54,22 @@ class ClobBooks:
                 self._conditions.clear()
             self._conditions[data.token_id] = condition
         return quote.model_copy(update={"accepting_orders": wire.market_open(market)})
+
+
+async def _together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await two reads at once. The first failure is raised and the other read is cancelled, so
+    nothing is left running (or failing unseen) after the activity has given up."""
+    one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        done, _ = await asyncio.wait({one, two}, return_when=asyncio.FIRST_EXCEPTION)
+        for task in (one, two):
+            error = task.exception() if task in done else None
+            if error is not None:
+                raise error
+        return one.result(), two.result()
+    finally:
+        for task in (one, two):
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # marks a second failure as seen
