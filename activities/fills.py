@@ -23,6 +23,7 @@ from projectk.models import FillCursor
 
 CHECK_EVERY_S = 5.0  # how often the wait wakes to look at worker shutdown
 BEAT_SHARE = 0.8  # heartbeat after this share of the heartbeat timeout has passed
+MIN_BEAT_S = 0.1  # never a busy loop, even for a (misconfigured) tiny heartbeat timeout
 
 
 class FillFeed(Protocol):
@@ -72,4 +73,4 @@ def beat_interval_s(heartbeat_timeout: timedelta | None) -> float:
     """
     if heartbeat_timeout is None:
         return 60.0
-    return max(1.0, BEAT_SHARE * heartbeat_timeout.total_seconds())
+    return max(MIN_BEAT_S, BEAT_SHARE * heartbeat_timeout.total_seconds())

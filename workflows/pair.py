@@ -180,8 +180,8 @@ class PairWorkflow:
     # -- the loop ----------------------------------------------------------------------------
 
     async def _poll(self) -> FillBatch | None:
-        # A removal ends the run without waiting for the long poll; the server cancels the
-        # activity when the workflow closes.
+        # A removal ends the run without waiting for the long poll. The orphaned poll only reads,
+        # and learns of the close at its next heartbeat (within 8 min) and stops.
         task = asyncio.ensure_future(
             workflow.execute_activity_method(
                 FillActivities.wait_for_fills,

@@ -33,7 +33,8 @@ class QuietFeed:
 
 def test_the_beat_is_a_share_of_the_heartbeat_timeout() -> None:
     assert beat_interval_s(timedelta(minutes=10)) == 480.0
-    assert beat_interval_s(timedelta(seconds=1)) == 1.0  # never a busy loop
+    assert beat_interval_s(timedelta(seconds=1)) == 0.8  # still inside the timeout
+    assert beat_interval_s(timedelta(milliseconds=10)) == 0.1  # never a busy loop
     assert beat_interval_s(None) == 60.0
 
 
@@ -44,10 +45,13 @@ async def test_the_poll_beats_on_schedule_however_often_the_feed_answers() -> No
     env.on_heartbeat = lambda *details: beats.append(time.monotonic())
     feed = QuietFeed()
     started = time.monotonic()
-    data = WaitForFillsInput(pair_id="p", source=WALLET, cursor=FillCursor(block=1), timeout_s=5)
+    poll = 5.5
+    data = WaitForFillsInput(pair_id="p", source=WALLET, cursor=FillCursor(block=1), timeout_s=poll)
     batch = await env.run(FillActivities(feed).wait_for_fills, data)
     assert not batch.fills and batch.cursor.block > 1
     assert feed.waits > 20  # the feed answered many times ...
-    assert len(beats) == 3  # ... but the poll beat only at 1.6 s, 3.2 s and 4.8 s
+    # ... but the poll beat only at about 1.6 s, 3.2 s and 4.8 s (a loaded machine may push the
+    # third past the end of the poll, never add a fourth)
+    assert 2 <= len(beats) <= 3, beats
     gaps = [b - a for a, b in zip([started, *beats], beats, strict=False)]
     assert all(1.55 <= gap < 2.0 for gap in gaps), gaps  # inside the 2 s heartbeat timeout
