@@ -69,6 +69,7 @@ class TailConfig:
     idle_expiry_s: float = 3600.0  # forget a wallet nobody polled for this long
     stats_path: Path | None = None
     stats_every_s: float = 5.0
+    restart_s: float = RESTART_S
 
 
 class ChainTail:
@@ -178,8 +179,9 @@ class ChainTail:
             try:
                 await self._run()
             except Exception:
-                log.exception("chain tail: the loop failed; restarting in %.0f s", RESTART_S)
-                await asyncio.sleep(RESTART_S)
+                restart = self.config.restart_s
+                log.exception("chain tail: the loop failed; restarting in %.0f s", restart)
+                await asyncio.sleep(restart)
 
     async def _run(self) -> None:
         head_task: asyncio.Task[BlockHeader] | None = None

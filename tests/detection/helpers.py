@@ -91,6 +91,7 @@ def make_tail(
     max_block_range: int = 1000,
     confirmations: int = 0,
     ws_url: str | None = None,
+    restart_s: float = 1.0,
 ) -> ChainTail:
     """Build a tail that polls fast (the sandbox mines on demand), or listens on `ws_url`."""
     pool = RpcPool(urls, timeout_s=2.0, rate_per_s=500, backoff_s=0.05)
@@ -101,7 +102,7 @@ def make_tail(
     )
     reader = LogReader(pool, max_block_range=max_block_range)
     fallback = DataApiFallback(pool, reader, data_api_url) if data_api_url else None
-    config = TailConfig(confirmations=confirmations, reorg_window=64)
+    config = TailConfig(confirmations=confirmations, reorg_window=64, restart_s=restart_s)
     return ChainTail(pool, heads, reader, ledger=ledger, fallback=fallback, config=config)
 
 

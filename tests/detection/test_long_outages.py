@@ -10,7 +10,6 @@ import asyncio
 
 import pytest
 
-from projectk.detection import tail as tail_module
 from projectk.detection.heads import PollSchedule
 from projectk.detection.rpc import COOLDOWN_MAX_S, Endpoint, TokenBucket
 from tests.detection.helpers import make_tail
@@ -33,8 +32,7 @@ def test_an_endpoint_down_for_days_cools_down_at_most_the_cap() -> None:
 async def test_the_tail_loop_starts_again_after_an_unexpected_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tail_module, "RESTART_S", 0.01)
-    tail = make_tail(["http://127.0.0.1:9"], None)
+    tail = make_tail(["http://127.0.0.1:9"], None, restart_s=0.01)
     runs: list[int] = []
     second_run = asyncio.Event()
 
