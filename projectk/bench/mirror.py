@@ -182,6 +182,11 @@ async def _idle_window(
 ) -> MirrorBenchResult:
     await asyncio.sleep(2)  # the last reports and polls of the latency phase settle
     before = await read_actions(metrics_url, namespace)
+    if not before:  # the latency phase ran in it: no series means the counter was not read right
+        raise RuntimeError(
+            f"the dev server's metrics at {metrics_url} show no `action` counter for namespace "
+            f"{namespace}; the idle cost cannot be measured"
+        )
     await asyncio.sleep(minutes * 60)
     actions = actions_between(before, await read_actions(metrics_url, namespace))
     per_pair_hour = sum(actions.values()) / (pairs * minutes / 60) if minutes > 0 else 0.0

@@ -1,4 +1,4 @@
-"""`projectk bench`: benchmarks on the local sandbox (detection now; order mirroring later).
+"""`projectk bench`: benchmarks on the local sandbox (detection, and order mirroring end to end).
 
 Invariant: a benchmark starts its own sandbox and talks to nothing else.
 """

@@ -20,7 +20,8 @@ async def test_the_mirror_benchmark_measures_two_pair_counts_apart() -> None:
         assert set(result.stages_ms) == stages
         assert result.history_events_per_fill > 20
         # Six seconds of idle pairs: no poll restarts and no heartbeat is due yet (they come
-        # every 8 min), so the server counted nothing, not even the other count's fills.
+        # every 8 min), so the server counted nothing, not even the other count's fills. (The
+        # window refuses to measure when the counter shows nothing of the latency phase before.)
         assert result.idle_actions == {} and result.actions_per_idle_pair_hour == 0
         assert set(result.as_json()) >= {
             "pairs",
