@@ -6,7 +6,8 @@ file and turns what the operator imports into the key that is sealed.
 Invariants:
 - The raw 32-byte key is what is sealed. A mnemonic is reduced on import to the key of its first
   account (m/44'/60'/0'/0/0) and its words are not kept, so the file unlocks that account only.
-- `Vault.open_account` is the only way back to a key. No secret or passphrase appears in an
+- `Vault.open_account` is the only way back to a key (it alone calls `vault_file.unseal` on an
+  entry; nothing outside these two modules may). No secret or passphrase appears in an
   exception, a repr or a log line; invalid names are not echoed (they may be a pasted key).
 - Writers hold an exclusive lock (`<vault>.lock`) and replace the file atomically (temp file in the
   same directory, fsync, os.replace) with mode 0600; a missing directory is made 0700.

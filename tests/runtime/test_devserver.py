@@ -63,7 +63,7 @@ def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except OSError:
-        return False
+        return not Path("/proc/self").exists()  # gone just now, or no procfs: trust kill()
     return state not in {"Z", "X"}
 
 
@@ -96,6 +96,8 @@ def test_dev_up_status_down(settings: Settings) -> None:
     assert down.exit_code == 0, down.output
     assert f"(pid {pid}) stopped" in down.output
     assert not alive(pid)
+    with pytest.raises(ChildProcessError):  # our child, and `down` reaped it: no zombie left
+        os.waitpid(pid, os.WNOHANG)
     assert not (settings.data_dir / "temporal" / "dev.pid").exists()
 
     stopped = cli(settings, "status")

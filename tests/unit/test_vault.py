@@ -404,3 +404,16 @@ def test_malformed_secrets_are_never_echoed(junk: str) -> None:
         assert os.listdir(tmp) == []
 
     assert junk.strip() not in str(info.value)
+
+
+def test_only_the_vault_modules_unseal_a_secret() -> None:
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "projectk" / "vault.py", root / "projectk" / "vault_file.py"}
+    sources = [
+        path
+        for folder in ("projectk", "activities", "workflows", "workers", "bot", "dashboard")
+        for path in (root / folder).rglob("*.py")
+    ]
+    assert len(sources) > 50
+    users = [path for path in sources if "unseal" in path.read_text() and path not in allowed]
+    assert users == []
