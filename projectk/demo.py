@@ -94,7 +94,7 @@ def with_sandbox(settings: Settings, info: dict[str, Any]) -> Settings:
 def demo_pairs(source: str, followers: list[str]) -> list[PairConfig]:
     """Return the demo pairs: a fixed-size follower and a proportional one."""
     sizings = [
-        # Sized so the scripted trader's orders clear the 5-share exchange minimum at its prices.
+        # Small sizes, so the 50-pUSD demo budgets last a while into the scripted scenario.
         ("demo-fixed", Sizing(fixed_micro=3 * MICRO)),
         ("demo-proportional", Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.9"))),
     ]

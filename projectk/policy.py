@@ -5,6 +5,9 @@ Invariants:
 - Integer micro-units for money and shares; `Decimal` for prices; never float.
 - Never spend past the budget, the per-order cap or the per-market cap to meet an exchange
   minimum: if the minimum does not fit, the order is skipped with the reason.
+- The exchange minimums are the CLOB's: resting order types (GTC, GTD) need the market's
+  `min_order_size` shares; a BUY that trades on arrival needs $1. FAK and FOK orders are not held
+  to the share minimum, so a SELL mirrors the source's fraction however small.
 - A BUY never pays above source price x (1 + cap) and a SELL never sells below
   source price x (1 - cap); limit prices are rounded to the tick in the safe direction.
 """
@@ -19,6 +22,7 @@ from projectk.messages import Quote
 from projectk.models import (
     MICRO,
     OrderIntent,
+    OrderType,
     PairConfig,
     PairStatus,
     Position,
@@ -29,6 +33,9 @@ from projectk.models import (
 
 SHARE_STEP_MICRO = 10_000  # the CLOB takes share sizes with 2 decimals
 MIN_MARKETABLE_BUY_MICRO = 1 * MICRO  # marketable BUYs need at least $1
+RESTING_TYPES = frozenset({OrderType.GTC, OrderType.GTD})  # held to the market's share minimum
+# The share minimum most markets have, for reserving budget before the market's own is quoted.
+USUAL_MIN_ORDER_MICRO = 5 * MICRO
 BPS = Decimal(10_000)
 
 
@@ -85,12 +92,26 @@ def buy_cap(config: PairConfig, position: Position, remaining_micro: int) -> int
 def reserve_buy(
     config: PairConfig, fill: SourceFill, position: Position, remaining_micro: int
 ) -> int | Skip:
-    """Return the budget a pair holds back for a BUY mirror, or why it cannot."""
+    """Return the budget a pair holds back for a BUY mirror, or why it cannot.
+
+    It covers the target raised to the exchange minimum (within the caps), so that the mirror
+    can meet the minimum out of what was held back: $1, and for a resting order type the usual
+    share minimum at the guarded price (a market with a larger minimum is skipped by the mirror).
+    """
     cap = buy_cap(config, position, remaining_micro)
     if cap <= 0:
         return Skip("budget or exposure cap reached")
-    worst = min(cap, max(target_buy_notional(config, fill), MIN_MARKETABLE_BUY_MICRO))
-    return worst
+    worst_price = min(Decimal(1), fill.price * (1 + Decimal(config.guards.slippage_bps) / BPS))
+    # $1 in whole share steps costs up to one step more than $1.
+    minimum = MIN_MARKETABLE_BUY_MICRO + _notional(SHARE_STEP_MICRO, worst_price)
+    if config.order_type in RESTING_TYPES:
+        minimum = max(minimum, _notional(USUAL_MIN_ORDER_MICRO, worst_price))
+    return min(cap, max(target_buy_notional(config, fill), minimum))
+
+
+def min_order_shares(order_type: OrderType, quote: Quote) -> int:
+    """Return the exchange's share minimum for an order type on the quoted market (0: none)."""
+    return quote.min_order_size_micro if order_type in RESTING_TYPES else 0
 
 
 def guard_price(side: Side, source_price: Decimal, slippage_bps: int, tick: Decimal) -> Decimal:
@@ -125,7 +146,9 @@ def plan_buy(
         return Skip(f"book is beyond the slippage cap (limit {limit})")
     target = min(target_buy_notional(config, fill), cap_micro)
     shares = _floor_shares(int((Decimal(target) / limit).to_integral_value(ROUND_FLOOR)))
-    minimum = max(quote.min_order_size_micro, _shares_for(MIN_MARKETABLE_BUY_MICRO, limit))
+    minimum = max(
+        min_order_shares(config.order_type, quote), _shares_for(MIN_MARKETABLE_BUY_MICRO, limit)
+    )
     if shares < minimum:
         if _notional(minimum, limit) > cap_micro:
             return Skip("exchange minimum order does not fit the budget or caps")
@@ -152,10 +175,13 @@ def plan_sell(
         return Skip(f"book is beyond the slippage cap (limit {limit})")
     fraction = min(Decimal(1), Decimal(fill.shares_micro) / Decimal(source_before_micro))
     shares = _floor_shares(int(Decimal(position.shares_micro) * fraction))
-    if fraction == 1 or position.shares_micro - shares < quote.min_order_size_micro:
-        shares = position.shares_micro  # do not leave an unsellable dust position behind
-    if shares < quote.min_order_size_micro and shares != position.shares_micro:
+    minimum = min_order_shares(config.order_type, quote)
+    if fraction == 1 or (minimum and position.shares_micro - shares < minimum):
+        shares = position.shares_micro  # do not leave a position too small to sell behind
+    if shares < minimum:  # a resting order this small would be refused, even selling all
         return Skip("sell size below the exchange minimum")
+    if shares == 0:
+        return Skip("sell size rounds to zero shares")
     return _intent(config, fill, Side.SELL, shares, limit)
 
 
@@ -196,6 +222,8 @@ def plan_remainder(
             return Skip("remainder below the $1 marketable minimum")
     elif not quote.bids or quote.bids[0].price < limit:
         return Skip(f"book is beyond the slippage cap (limit {limit})")
+    if shares < min_order_shares(intent.order_type, quote):
+        return Skip("remainder below the exchange minimum")
     return intent.model_copy(
         update={"shares_micro": shares, "notional_micro": _notional(shares, limit)}
     )

@@ -99,11 +99,13 @@ async def test_source_buy_then_sell_is_mirrored_and_books_match_chain(
         [sell_fill] = fills_of(w3, client_for(SOURCE), sell, source)
         feed.push(sell_fill)
         state = await wait_state(handle, lambda s: s.mirrors_started == 2 and not s.in_flight)
-        # half of 9.98 would leave 4.99 shares, under the 5-share minimum: all of it is sold
-        assert state.positions == {}
-        assert balance(w3, follower, market.yes) == 0
-        proceeds = 9_980_000 * 48 // 100
-        assert state.realized_pnl_micro == proceeds - 4_990_000
+        # the source sold half its 10 shares: the follower sells half of 9.98, 4.99 shares (FAK
+        # is not held to the 5-share minimum of resting orders), and keeps the other half
+        kept = state.positions[market.yes]
+        assert kept.shares_micro == 4_990_000 and kept.cost_micro == 2_495_000
+        assert balance(w3, follower, market.yes) == kept.shares_micro
+        proceeds = 4_990_000 * 48 // 100
+        assert state.realized_pnl_micro == proceeds - 2_495_000
         orders = ledger.list_orders(pair_id=task_queue)
         assert sorted(o.status for o in orders) == [OrderStatus.FILLED, OrderStatus.FILLED]
         await eventually(lambda: len([a for a in ledger.list_alerts() if a.kind == "filled"]) == 2)

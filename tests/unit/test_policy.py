@@ -13,6 +13,7 @@ from projectk.messages import BookLevel, Quote
 from projectk.models import (
     MICRO,
     Guards,
+    OrderType,
     PairConfig,
     PairStatus,
     Position,
@@ -68,28 +69,64 @@ def test_guard_price_never_worse_than_the_cap_and_on_tick(
     price=st.decimals(min_value="0.02", max_value="0.95", places=2),
     fixed=st.integers(min_value=1, max_value=500).map(lambda n: n * MICRO),
     cap=st.integers(min_value=0, max_value=200 * MICRO),
+    order_type=st.sampled_from(list(OrderType)),
 )
-def test_plan_buy_never_spends_past_the_cap(price: Decimal, fixed: int, cap: int) -> None:
-    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=fixed))
+def test_plan_buy_never_spends_past_the_cap_and_meets_the_minimums(
+    price: Decimal, fixed: int, cap: int, order_type: OrderType
+) -> None:
+    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=fixed), order_type=order_type)
     fill = make_fill(1, price=str(price))
     plan = policy.plan_buy(cfg, fill, book(str(price)), cap)
     if isinstance(plan, policy.Skip):
         return
     assert plan.notional_micro <= cap
     assert plan.shares_micro % policy.SHARE_STEP_MICRO == 0
-    assert plan.shares_micro >= 5 * MICRO
+    assert plan.notional_micro >= policy.MIN_MARKETABLE_BUY_MICRO
+    if order_type in (OrderType.GTC, OrderType.GTD):
+        assert plan.shares_micro >= 5 * MICRO
     assert plan.limit_price <= price * Decimal("1.03")
 
 
 def test_plan_buy_raises_to_the_minimum_only_within_caps() -> None:
-    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=1 * MICRO))
+    sizing = Sizing(mode=SizingMode.FIXED, fixed_micro=MICRO // 2)
     fill = make_fill(1, price="0.50")
-    raised = policy.plan_buy(cfg, fill, book("0.50"), cap_micro=10 * MICRO)
+    # FAK (the default) trades on arrival: $1 is the minimum, 1.97 shares at 0.51.
+    fak = policy.plan_buy(config(sizing=sizing), fill, book("0.50"), cap_micro=10 * MICRO)
+    assert not isinstance(fak, policy.Skip)
+    assert fak.shares_micro == 1_970_000 and fak.notional_micro >= MICRO
+    # GTC may rest: the market's share minimum, 5 shares (2.55 pUSD at 0.51).
+    gtc = config(sizing=sizing, order_type=OrderType.GTC)
+    raised = policy.plan_buy(gtc, fill, book("0.50"), cap_micro=10 * MICRO)
     assert not isinstance(raised, policy.Skip)
-    assert raised.shares_micro == 5 * MICRO  # the exchange minimum, 2.55 pUSD at 0.51
-    skipped = policy.plan_buy(cfg, fill, book("0.50"), cap_micro=2 * MICRO)
+    assert raised.shares_micro == 5 * MICRO
+    skipped = policy.plan_buy(gtc, fill, book("0.50"), cap_micro=2 * MICRO)
     assert isinstance(skipped, policy.Skip)
     assert "minimum" in skipped.reason
+
+
+@given(
+    price=st.decimals(min_value="0.02", max_value="0.95", places=2),
+    fixed=st.integers(min_value=1, max_value=50_000_000),
+    order_type=st.sampled_from(list(OrderType)),
+)
+def test_the_reserve_covers_the_minimum_the_mirror_may_raise_to(
+    price: Decimal, fixed: int, order_type: OrderType
+) -> None:
+    # What the pair holds back is the mirror's whole cap: with budget to spare, a fill the book
+    # can take is never skipped for a minimum the reserve left out.
+    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=fixed), order_type=order_type)
+    fill = make_fill(1, price=str(price))
+    reserved = policy.reserve_buy(cfg, fill, Position(), remaining_micro=100 * MICRO)
+    assert isinstance(reserved, int)
+    plan = policy.plan_buy(cfg, fill, book(str(price)), reserved)
+    assert not isinstance(plan, policy.Skip), (reserved, plan)
+    assert plan.notional_micro <= reserved
+
+
+def test_the_reserve_never_exceeds_the_budget_left() -> None:
+    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=MICRO // 2))
+    tight = policy.reserve_buy(cfg, make_fill(1), Position(), remaining_micro=MICRO // 4)
+    assert tight == MICRO // 4
 
 
 def test_plan_buy_skips_when_the_book_is_beyond_the_cap() -> None:
@@ -118,6 +155,28 @@ def test_plan_sell_sells_the_same_fraction() -> None:
     assert plan.limit_price == Decimal("0.59")  # 0.582 rounded up to the tick
     none = policy.plan_sell(config(), fill, book("0.60"), Position(), 100 * MICRO)
     assert isinstance(none, policy.Skip)
+
+
+def test_a_small_sell_is_mirrored_by_fak_but_not_by_a_resting_order() -> None:
+    fill = make_fill(2, side=Side.SELL, price="0.60", shares=5 * MICRO)
+    held = Position(shares_micro=40 * MICRO, cost_micro=20 * MICRO)
+    fak = policy.plan_sell(config(), fill, book("0.60"), held, source_before_micro=100 * MICRO)
+    assert not isinstance(fak, policy.Skip)
+    assert fak.shares_micro == 2 * MICRO  # 5 % of 40, below the 5-share minimum of GTC
+    gtc = config(order_type=OrderType.GTC)
+    skipped = policy.plan_sell(gtc, fill, book("0.60"), held, source_before_micro=100 * MICRO)
+    assert isinstance(skipped, policy.Skip) and "minimum" in skipped.reason
+    # GTC sells everything when the rest would be too small to sell, and never less than 5.
+    last = make_fill(3, side=Side.SELL, price="0.60", shares=50 * MICRO)
+    small = Position(shares_micro=8 * MICRO, cost_micro=4 * MICRO)
+    whole = policy.plan_sell(gtc, last, book("0.60"), small, source_before_micro=100 * MICRO)
+    assert not isinstance(whole, policy.Skip) and whole.shares_micro == 8 * MICRO
+    dust = Position(shares_micro=3 * MICRO, cost_micro=MICRO)
+    refused = policy.plan_sell(gtc, last, book("0.60"), dust, source_before_micro=100 * MICRO)
+    assert isinstance(refused, policy.Skip)
+    tiny = make_fill(4, side=Side.SELL, price="0.60", shares=1)
+    zero = policy.plan_sell(config(), tiny, book("0.60"), held, source_before_micro=100 * MICRO)
+    assert isinstance(zero, policy.Skip) and "zero" in zero.reason
 
 
 def test_eligibility_filters() -> None:
