@@ -52,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.mirror_orders import OrderRounds
 
 SPLIT_EXECUTION_PATCH = "sign-post-follow"
+# Histories recorded before exchange minimums went by order type plan with the old rule.
+MINIMUMS_BY_ORDER_TYPE_PATCH = "minimums-by-order-type"
 _ALERT_KINDS = {MirrorOutcome.FILLED: AlertKind.FILLED, MirrorOutcome.PARTIAL: AlertKind.PARTIAL}
 
 
@@ -108,8 +110,11 @@ class MirrorOrderWorkflow:
 
     async def _plan(self, data: MirrorOrderInput, quote: Quote) -> OrderIntent | policy.Skip:
         fill = data.fill
+        legacy = not workflow.patched(MINIMUMS_BY_ORDER_TYPE_PATCH)
         if fill.side is Side.BUY:
-            return policy.plan_buy(data.config, fill, quote, data.remaining_budget_micro)
+            return policy.plan_buy(
+                data.config, fill, quote, data.remaining_budget_micro, legacy_minimums=legacy
+            )
         if data.position.shares_micro == 0:
             return policy.Skip("follower holds no position in this token")
         before = await workflow.execute_activity_method(
@@ -120,7 +125,9 @@ class MirrorOrderWorkflow:
             start_to_close_timeout=policies.CHAIN_READ_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,
         )
-        return policy.plan_sell(data.config, fill, quote, data.position, before.shares_micro)
+        return policy.plan_sell(
+            data.config, fill, quote, data.position, before.shares_micro, legacy_minimums=legacy
+        )
 
     async def _cancelled(self, data: MirrorOrderInput) -> MirrorReport:
         # Learn whether an order reached the CLOB, cancel what rests, keep what filled.

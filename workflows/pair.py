@@ -68,6 +68,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.pair_upkeep import PairUpkeep  # execution (issue 5)
 
 POLL_GRACE = timedelta(seconds=60)  # start-to-close slack beyond the long-poll timeout
+# Histories recorded before the reserve covered the exchange minimum reserve with the old rule.
+RESERVE_MINIMUM_PATCH = "reserve-covers-minimum"
 
 
 @workflow.defn(name=PAIR_WORKFLOW)
@@ -273,7 +275,10 @@ class PairWorkflow:
             return skip.reason
         reserved = 0
         if fill.side is Side.BUY:
-            held = policy.reserve_buy(state.config, fill, position, state.remaining_micro)
+            legacy = not workflow.patched(RESERVE_MINIMUM_PATCH)
+            held = policy.reserve_buy(
+                state.config, fill, position, state.remaining_micro, legacy_minimums=legacy
+            )
             if isinstance(held, policy.Skip):
                 return held.reason
             reserved = held

@@ -174,6 +174,14 @@ def test_a_small_sell_is_mirrored_by_fak_but_not_by_a_resting_order() -> None:
     dust = Position(shares_micro=3 * MICRO, cost_micro=MICRO)
     refused = policy.plan_sell(gtc, last, book("0.60"), dust, source_before_micro=100 * MICRO)
     assert isinstance(refused, policy.Skip)
+    # Selling everything sells whole share steps: an odd FAK fill's crumbs cannot be sold.
+    everything = make_fill(5, side=Side.SELL, price="0.60", shares=100 * MICRO)
+    odd = Position(shares_micro=5_862_745, cost_micro=3 * MICRO)
+    out = policy.plan_sell(config(), everything, book("0.60"), odd, source_before_micro=100 * MICRO)
+    assert not isinstance(out, policy.Skip) and out.shares_micro == 5_860_000
+    crumbs = Position(shares_micro=3_921, cost_micro=2_000)
+    none_left = policy.plan_sell(config(), everything, book("0.60"), crumbs, 100 * MICRO)
+    assert isinstance(none_left, policy.Skip)
     tiny = make_fill(4, side=Side.SELL, price="0.60", shares=1)
     zero = policy.plan_sell(config(), tiny, book("0.60"), held, source_before_micro=100 * MICRO)
     assert isinstance(zero, policy.Skip) and "zero" in zero.reason
@@ -212,3 +220,17 @@ def test_buy_cap_respects_every_limit(
         assert cap <= max_order
     if exposure is not None:
         assert cap <= max(0, exposure - cost)
+
+
+def test_the_legacy_rule_is_what_recorded_histories_were_planned_with() -> None:
+    # Workflows pass legacy_minimums while replaying a history recorded before the patch: the
+    # share minimum held every order type, and the reserve covered $1 and no more.
+    fill = make_fill(2, side=Side.SELL, price="0.60", shares=5 * MICRO)
+    held = Position(shares_micro=40 * MICRO, cost_micro=20 * MICRO)
+    old = policy.plan_sell(config(), fill, book("0.60"), held, 100 * MICRO, legacy_minimums=True)
+    assert isinstance(old, policy.Skip) and "minimum" in old.reason
+    cfg = config(sizing=Sizing(mode=SizingMode.FIXED, fixed_micro=MICRO // 2))
+    buy = make_fill(1, price="0.50")
+    assert policy.reserve_buy(cfg, buy, Position(), 50 * MICRO, legacy_minimums=True) == MICRO
+    raised = policy.plan_buy(cfg, buy, book("0.50"), 10 * MICRO, legacy_minimums=True)
+    assert not isinstance(raised, policy.Skip) and raised.shares_micro == 5 * MICRO

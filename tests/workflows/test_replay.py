@@ -17,7 +17,14 @@ HISTORIES = Path(__file__).resolve().parent.parent / "resources" / "histories"
 
 @pytest.mark.parametrize(
     "name",
-    ["pair_workflow", "mirror_order_workflow", "pair_workflow_v2", "mirror_order_workflow_v2"],
+    [
+        "pair_workflow",
+        "mirror_order_workflow",
+        "pair_workflow_v2",
+        "mirror_order_workflow_v2",
+        "pair_workflow_v3",  # with the exchange-minimum patches
+        "mirror_order_workflow_v3",
+    ],
 )
 async def test_recorded_history_replays(name: str) -> None:
     path = HISTORIES / f"{name}.json"
