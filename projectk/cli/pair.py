@@ -69,7 +69,14 @@ def pair() -> None:
 @click.option("--max-failures", type=int, default=3, show_default=True)
 @click.option("--max-order", default=None, help="Largest single order, pUSD.")
 @click.option("--daily-loss-limit", default=None, help="Pause after losing this much in a day.")
-@click.option("--order-type", type=click.Choice(["FAK", "FOK", "GTC"]), default="FAK")
+@click.option(
+    "--order-type",
+    type=click.Choice(["FAK", "FOK", "GTC"]),
+    default="FAK",
+    show_default=True,
+    help="FAK takes what the book has now, FOK all or nothing; GTC rests until the mirror's "
+    "deadline and, like any resting order, needs the market's minimum size (usually 5 shares).",
+)
 @click.option("--buys-only", is_flag=True, help="Do not mirror the source's sells.")
 @click.pass_context
 def add(ctx: click.Context, /, name: str, **opts: object) -> None:
