@@ -70,6 +70,8 @@ with workflow.unsafe.imports_passed_through():
 POLL_GRACE = timedelta(seconds=60)  # start-to-close slack beyond the long-poll timeout
 # Histories recorded before the reserve covered the exchange minimum reserve with the old rule.
 RESERVE_MINIMUM_PATCH = "reserve-covers-minimum"
+# Histories recorded before a removed pair waited for its handlers end without waiting.
+HANDLERS_FINISH_PATCH = "end-after-handlers"
 
 
 @workflow.defn(name=PAIR_WORKFLOW)
@@ -106,6 +108,10 @@ class PairWorkflow:
             await self._claims.start_due(self._state)  # claims (issue 6)
             repaired = await self._upkeep.reconcile_if_due(self.state, self._alerts)  # issue 5
             self._state = repaired or self._state
+        if workflow.patched(HANDLERS_FINISH_PATCH):
+            # A handler may still be mid-flush (e.g. raising an emergency stop's alert when the
+            # removal arrives): ending now would abandon its activity and lose the alert.
+            await workflow.wait_condition(workflow.all_handlers_finished)
         await self._flush_side_effects()
         return self._state
 

@@ -183,6 +183,23 @@ async def test_remove_ends_the_workflow(
         assert final.status is PairStatus.REMOVED
 
 
+async def test_a_removal_right_after_an_emergency_stop_keeps_the_stop_alert(
+    time_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
+) -> None:
+    # The stop's handler is still raising its alert when the removal ends the loop: the run
+    # waits for it instead of ending with the alert's activity abandoned.
+    feed, venue = MemoryFeed(), GatedVenue()
+    async with worker(time_env.client, task_queue, ledger, feed, venue):
+        handle = await start_pair(time_env.client, task_queue, pair_config(task_queue))
+        feed.push(make_fill(1))
+        await wait_state(handle, lambda s: s.mirrors_started == 1 and not s.in_flight)
+        await handle.signal(PairWorkflow.emergency_stop, StopRequest(reason="stop then remove"))
+        await handle.signal(PairWorkflow.remove)
+        final = await handle.result()
+    assert final.status is PairStatus.REMOVED
+    assert [a.kind for a in ledger.list_alerts() if a.kind == "stopped"] == ["stopped"]
+
+
 class RetractingFeed(MemoryFeed):
     """A feed that reports retracted fill ids with the next batch, as the chain tail does."""
 
