@@ -102,7 +102,7 @@ def reserve_buy(
     It covers the target raised to the exchange minimum (within the caps), so that the mirror
     can meet the minimum out of what was held back: $1, and for a resting order type the usual
     share minimum at the guarded price (a market with a larger minimum is skipped by the mirror).
-    `legacy_minimums` gives the rule pair histories recorded before it were made with.
+    `legacy_minimums`: the earlier rule ($1 only), for replaying histories recorded with it.
     """
     cap = buy_cap(config, position, remaining_micro)
     if cap <= 0:
@@ -120,7 +120,7 @@ def reserve_buy(
 def min_order_shares(order_type: OrderType, quote: Quote, *, legacy: bool = False) -> int:
     """Return the exchange's share minimum for an order type on the quoted market (0: none).
 
-    `legacy`: every order type held to it, the rule mirror histories recorded before were made with.
+    `legacy`: the earlier rule (every order type held to it), for replaying histories.
     """
     return quote.min_order_size_micro if legacy or order_type in RESTING_TYPES else 0
 
