@@ -18,11 +18,12 @@ from projectk.ledger import Ledger
 from projectk.models import PairStatus
 from projectk.pairs import PairError, PairRules, PairService
 from projectk.vault import ScryptParams, Vault
+from sandbox.accounts import account
 from tests.fakes import GatedVenue, MemoryFeed
 from tests.workflows.harness import pair_config, worker
 
-KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's test #1
-FOLLOWER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+HOT = account(1)  # a public anvil test account: the follower, its key in the vault
+KEY, FOLLOWER = HOT.private_key, HOT.address
 
 
 def _service(env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path, queue: str) -> PairService:
