@@ -11,8 +11,8 @@ import asyncio
 
 from temporalio import activity
 
+from adapters.ledger import ClaimStatus, ClaimUpdate, Ledger
 from projectk.claims import held_tokens
-from projectk.ledger import ClaimStatus, ClaimUpdate, Ledger
 from projectk.messages import (
     Holdings,
     HoldingsInput,

@@ -24,9 +24,13 @@ from temporalio.exceptions import ApplicationError
 from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from activities.markets import MarketDirectory
-from projectk import chain, redeem
-from projectk.ctf import to_bytes32
+from adapters.chain import contracts as chain
+from adapters.chain import redeem
+from adapters.chain.abis import CONDITIONAL_TOKENS_ABI, SAFE_ABI
+from adapters.chain.ctf import to_bytes32
+from adapters.polymarket.markets import MarketDirectory
+from adapters.vault import Vault, VaultError
+from projectk import contract
 from projectk.messages import (
     ClaimBalances,
     ClaimBalancesInput,
@@ -42,8 +46,6 @@ from projectk.messages import (
     SignedRedeem,
     SignRedeemInput,
 )
-from projectk.redeem_abis import CONDITIONAL_TOKENS_ABI, SAFE_ABI
-from projectk.vault import Vault, VaultError
 
 RECEIPT_POLL_S = 1.0
 GAS_HEADROOM = 1.3  # estimate x this: redeem gas varies a little with storage state
@@ -138,7 +140,9 @@ class ClaimActivities:
             safe_sig = await self._safe_signature(account, target, inner)
             call = redeem.wallet_call(inner, target.signature_type, target.holder, safe_sig)
         except redeem.UnsupportedRedeemError as exc:
-            raise ApplicationError(str(exc), type="RedeemUnsupported", non_retryable=True) from None
+            raise ApplicationError(
+                str(exc), type=contract.ERROR_REDEEM_UNSUPPORTED, non_retryable=True
+            ) from None
         tx = await self._transaction(account.address, call)
         signed = account.sign_transaction(tx)
         return SignedRedeem(
@@ -178,7 +182,7 @@ class ClaimActivities:
         address = self._vault.address_of(key_ref) if self._vault else None
         if address is None:
             raise ApplicationError(
-                f"no vault entry {key_ref}", type="VaultError", non_retryable=True
+                f"no vault entry {key_ref}", type=contract.ERROR_VAULT, non_retryable=True
             )
         return address
 
@@ -191,12 +195,14 @@ class ClaimActivities:
     def _open(self, key_ref: str) -> LocalAccount:
         if self._vault is None:
             raise ApplicationError(
-                "this worker has no vault", type="VaultError", non_retryable=True
+                "this worker has no vault", type=contract.ERROR_VAULT, non_retryable=True
             )
         try:
             return self._vault.open_account(key_ref, self._passphrase)
         except VaultError as exc:  # its message never holds a secret
-            raise ApplicationError(str(exc), type="VaultError", non_retryable=True) from None
+            raise ApplicationError(
+                str(exc), type=contract.ERROR_VAULT, non_retryable=True
+            ) from None
 
     async def _safe_signature(
         self, account: LocalAccount, target: Any, inner: redeem.Call
@@ -222,7 +228,9 @@ class ClaimActivities:
             gas = await self._w3.eth.estimate_gas(base)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise ApplicationError(
-                f"redeem would revert: {exc}", type="RedeemWouldRevert", non_retryable=True
+                f"redeem would revert: {exc}",
+                type=contract.ERROR_REDEEM_WOULD_REVERT,
+                non_retryable=True,
             ) from None
         block = await self._w3.eth.get_block("latest")
         tip = int(await self._w3.eth.max_priority_fee)

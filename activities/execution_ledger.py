@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
-from projectk.execution import MarkPostedInput, RecordExecutionsInput
-from projectk.ledger import Ledger
-from projectk.ledger.records import Execution
-from projectk.messages import RecordResult
+from adapters.ledger import Ledger
+from adapters.ledger.records import Execution
+from projectk.messages import MarkPostedInput, RecordExecutionsInput, RecordResult
 
 
 class ExecutionLedgerActivities:

@@ -11,7 +11,7 @@ import asyncio
 
 from temporalio import activity
 
-from projectk.ledger import Ledger
+from adapters.ledger import Ledger
 from projectk.messages import (
     RaiseAlertInput,
     RecordIntentInput,

@@ -7,34 +7,31 @@ Invariants:
 - Venue answers are classified: results for accepted, filled, killed orders; retryable
   `ApplicationError`s for temporary faults; non-retryable ones (`OrderRejected`, `VaultError`)
   for refusals no retry can fix.
-- `execute_order` (sign + post + follow in one activity) only serves mirror flows started before
-  the split; new flows never call it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from projectk.execution import (
+from adapters.vault import VaultError
+from projectk import contract
+from projectk.messages import (
     CancelOrdersInput,
     CancelOrdersResult,
     FollowOrderInput,
     FollowOrderResult,
     PostOrderInput,
     PostOrderResult,
+    Quote,
+    QuoteInput,
     SignedOrder,
     SignOrderInput,
-    Wallet,
 )
-from projectk.messages import ExecuteOrderInput, ExecutionResult, Quote, QuoteInput
-from projectk.vault import VaultError
 
-VAULT_ERROR = "VaultError"
-LEGACY_FOLLOW_FOR = timedelta(seconds=60)
+VAULT_ERROR = contract.ERROR_VAULT
 
 
 class Venue(Protocol):
@@ -62,7 +59,7 @@ class Venue(Protocol):
 
 
 def _vault_failure(err: VaultError) -> ApplicationError:
-    # The vault's messages never hold a secret (see projectk.vault).
+    # The vault's messages never hold a secret (see adapters.vault).
     return ApplicationError(str(err), type=VAULT_ERROR, non_retryable=True)
 
 
@@ -124,38 +121,3 @@ class OrderActivities:
             raise _vault_failure(err) from None
         activity.logger.info("cancelled %d open orders: %s", len(result.cancelled), data.reason)
         return result
-
-    @activity.defn(name="execute_order")
-    async def execute_order(self, data: ExecuteOrderInput) -> ExecutionResult:
-        """Sign, post and follow one order in one go (flows started before the split only)."""
-        wallet = Wallet(key_ref=data.key_ref, funder=data.funder)
-        quote = await self._venue.quote(
-            QuoteInput(token_id=data.intent.token_id, reference_price=data.intent.limit_price)
-        )
-        try:
-            signed = await self._venue.sign(
-                SignOrderInput(
-                    intent=data.intent,
-                    wallet=wallet,
-                    order_type=data.order_type,
-                    tick_size=quote.tick_size,
-                    neg_risk=quote.neg_risk,
-                )
-            )
-            posted = await self._venue.post(PostOrderInput(order=signed, wallet=wallet))
-        except VaultError as err:
-            raise _vault_failure(err) from None
-        except ApplicationError as err:
-            if not err.non_retryable:
-                raise
-            return ExecutionResult(order_id="", rejected_reason=err.message)
-        deadline = datetime.now(UTC) + LEGACY_FOLLOW_FOR
-        followed = await self._venue.follow(
-            FollowOrderInput(order=signed, wallet=wallet, posted=posted, deadline=deadline)
-        )
-        return ExecutionResult(
-            order_id=followed.order_id,
-            filled_shares_micro=followed.filled_shares_micro,
-            notional_micro=followed.notional_micro,
-            fee_micro=followed.fee_micro,
-        )

@@ -11,8 +11,8 @@ from typing import Any
 from temporalio import activity
 from web3 import AsyncWeb3
 
-from projectk.chain import CONDITIONAL_TOKENS, ERC1155_BALANCE_ABI
-from projectk.execution import PositionsInput, PositionsResult
+from adapters.chain.contracts import CONDITIONAL_TOKENS, ERC1155_BALANCE_ABI
+from projectk.messages import PositionsInput, PositionsResult
 
 
 class PositionActivities:

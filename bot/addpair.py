@@ -21,10 +21,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from temporalio.service import RPCError
 
+from adapters.vault import VaultError
 from bot.conversation import Reply
 from bot.texts import describe_error, guards_text, pair_summary
 from bot.timeouts import TEMPORAL_TIMEOUT_S, TemporalTimeoutError, bounded
-from projectk.cli.pair_input import config_from_options
+from control.pair_input import config_from_options
+from control.pairs import PairError, PairService
 from projectk.models import (
     KEY_REF_PREFIX,
     MICRO,
@@ -35,8 +37,6 @@ from projectk.models import (
     PairId,
 )
 from projectk.money import AmountError, format_micro, parse_micro
-from projectk.pairs import PairError, PairService
-from projectk.vault import VaultError
 
 log = logging.getLogger(__name__)
 

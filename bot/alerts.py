@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from projectk.ledger import AlertRecord
-from projectk.ledger.types import utcnow
+from adapters.ledger import AlertRecord
+from adapters.ledger.types import utcnow
 from projectk.models import AlertLevel
 
 log = logging.getLogger(__name__)

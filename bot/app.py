@@ -36,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.ledger.types import utcnow
 from bot.alerts import AlertDispatcher, AlertStore
 from bot.config import BotConfig
 from bot.conversation import Conversations
@@ -44,8 +45,7 @@ from bot.lock import InstanceLock, lock_path
 from bot.logs import protect_token
 from bot.status import StatusProbe
 from bot.texts import COMMANDS
-from projectk.ledger.types import utcnow
-from projectk.pairs import PairService
+from control.pairs import PairService
 
 log = logging.getLogger(__name__)
 

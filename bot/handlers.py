@@ -28,8 +28,8 @@ from bot.guard import SECRET_WARNING, looks_secret
 from bot.status import StatusProbe
 from bot.texts import HELP, HOWTO, REFUSAL, pairs_text, state_text
 from bot.timeouts import TemporalTimeoutError, bounded
+from control.pairs import PairError, PairService
 from projectk.money import AmountError, format_micro, parse_micro
-from projectk.pairs import PairError, PairService
 
 log = logging.getLogger(__name__)
 

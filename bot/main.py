@@ -18,16 +18,16 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
+from adapters.chain.detection import stats_path
+from adapters.ledger import open_ledger
+from adapters.temporal import TemporalUnavailableError, connect
 from bot.app import ProjectKBot
 from bot.config import BotConfig, BotConfigError
 from bot.lock import BotAlreadyRunningError
 from bot.logs import protect_token, redact
 from bot.status import StatusProbe
-from projectk.detection import stats_path
-from projectk.ledger import open_ledger
-from projectk.pairs import build_pair_service
+from control.pairs import build_pair_service
 from projectk.settings import Settings
-from projectk.temporal import TemporalUnavailableError, connect
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from projectk.detection.stats import read_stats
-from projectk.ledger import LedgerReader
-from projectk.ledger.types import utcnow
+from adapters.chain.detection.stats import read_stats
+from adapters.ledger import LedgerReader
+from adapters.ledger.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from projectk.ledger import PairRecord
+from adapters.ledger import PairRecord
 from projectk.models import PairConfig, PairState, SizingMode
 from projectk.money import format_micro
 

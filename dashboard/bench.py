@@ -29,16 +29,21 @@ from sqlalchemy import Engine, insert
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ledger import LedgerReader, create_ledger_engine, upgrade
+from adapters.ledger.records import OrderStatus
+from adapters.ledger.tables import MIRROR_ORDERS, PAIRS, SOURCE_FILLS
+from adapters.temporal import (
+    SEARCH_ATTRIBUTES,
+    data_converter,
+    find_temporal_cli,
+    pair_search_attributes,
+)
 from dashboard import temporal_reads
 from dashboard.loaders import read_overview
 from dashboard.overview import build_rows
-from projectk.contract import PAIR_WORKFLOW, SEARCH_ATTRIBUTES, pair_workflow_id
-from projectk.ledger import LedgerReader, create_ledger_engine, upgrade
-from projectk.ledger.records import OrderStatus
-from projectk.ledger.tables import MIRROR_ORDERS, PAIRS, SOURCE_FILLS
-from projectk.models import PairConfig, PairStatus, PairWorkflowInput
-from projectk.pairs import pair_search_attributes
-from projectk.temporal import data_converter, find_temporal_cli
+from projectk.contract import PAIR_WORKFLOW, pair_workflow_id
+from projectk.messages import PairWorkflowInput
+from projectk.models import PairConfig, PairStatus
 
 TASK_QUEUE = "bench-dashboard"
 TARGET_S = 1.0

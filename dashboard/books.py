@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from projectk.ledger.records import OrderRecord
-from projectk.ledger.summaries import TokenMark, TokenTotals
+from adapters.ledger.records import OrderRecord
+from adapters.ledger.summaries import TokenMark, TokenTotals
 from projectk.models import Position, Side
 
 

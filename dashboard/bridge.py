@@ -7,7 +7,7 @@ to it from the script thread with a deadline.
 
 Invariants:
 - One bridge per (address, namespace), built once per process (`st.cache_resource` in `state`),
-  connected with `projectk.temporal.connect`, so payloads decode like every other client's.
+  connected with `adapters.temporal.connect`, so payloads decode like every other client's.
 - A read never blocks a page longer than its timeout; a server that cannot be reached raises
   `TemporalDown` with a message for the operator, never an SDK traceback.
 - A failed connection is not kept: the next read tries again, so a server that comes back is
@@ -26,9 +26,9 @@ from typing import Generic, TypeVar
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from adapters.temporal import TemporalUnavailableError, connect
 from dashboard.temporal_reads import QueryUnanswered
 from projectk.settings import Settings
-from projectk.temporal import TemporalUnavailableError, connect
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ polling, do the RPC endpoints answer.
 Invariants:
 - Pure functions of what was read, except `probe_rpc`, which sends two read-only JSON-RPC calls
   (`eth_chainId`, `eth_blockNumber`) and nothing else. The chain tail's own figures come from the
-  snapshot each worker writes (`projectk.detection.stats`).
+  snapshot each worker writes (`adapters.chain.detection.stats`).
 - Same ledger: every worker advertises the id of the ledger it opened in its Temporal identity
-  (`projectk.ledger.reads.worker_identity`); a poller advertising another id means a different
+  (`adapters.ledger.reads.worker_identity`); a poller advertising another id means a different
   database. A copy of the right database has the right id, so freshness is checked too: a pair
   whose workflow has finished more mirror orders than the ledger holds, or has consumed a source
   fill newer than any the ledger holds, means the dashboard reads a stale copy.
@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from adapters.chain.detection.stats import DetectionStats
+from adapters.ledger.summaries import PairTotals
 from dashboard.overview import POLLER_STALE_AFTER, Level
 from dashboard.temporal_reads import Poller
-from projectk.detection.stats import DetectionStats
-from projectk.ledger.summaries import PairTotals
 from projectk.models import PairState
 
 RPC_TIMEOUT_S = 2.0

@@ -15,11 +15,8 @@ from datetime import UTC, date, datetime, time
 
 import streamlit as st
 
-from dashboard import temporal_reads
-from dashboard.state import CACHE_TTL_S, Fetched, Target, ledger_read, temporal_later
-from dashboard.temporal_reads import PairListing, Poller
-from projectk.ledger import LedgerReader
-from projectk.ledger.records import (
+from adapters.ledger import LedgerReader
+from adapters.ledger.records import (
     AlertRecord,
     ClaimRecord,
     Execution,
@@ -27,7 +24,10 @@ from projectk.ledger.records import (
     OrderStatus,
     PairRecord,
 )
-from projectk.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from dashboard import temporal_reads
+from dashboard.state import CACHE_TTL_S, Fetched, Target, ledger_read, temporal_later
+from dashboard.temporal_reads import PairListing, Poller
 
 ORDERS_SHOWN = 1000  # newest orders a table shows; filters narrow what they are
 ALERTS_SCANNED = 200

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum, unique
 
+from adapters.ledger.records import AlertRecord
+from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
 from dashboard.books import PnL, pair_pnl
 from dashboard.temporal_reads import PairListing, Poller
-from projectk.ledger.records import AlertRecord
-from projectk.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
 from projectk.models import AlertKind, PairStatus
 
 POLLER_STALE_AFTER = timedelta(minutes=2)  # a live worker long-polls at least every minute

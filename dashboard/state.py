@@ -22,9 +22,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
-from dashboard import temporal_reads
-from dashboard.bridge import TemporalBridge, TemporalDown
-from projectk.ledger import (
+from adapters.ledger import (
     LedgerError,
     LedgerReader,
     create_ledger_engine,
@@ -33,6 +31,8 @@ from projectk.ledger import (
     normalize_url,
     redact,
 )
+from dashboard import temporal_reads
+from dashboard.bridge import TemporalBridge, TemporalDown
 from projectk.models import PairState
 from projectk.settings import Settings, SettingsError, load_settings
 

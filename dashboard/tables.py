@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from adapters.ledger.records import ClaimRecord, Execution, OrderRecord
 from dashboard.format import MISSING, moment, pusd, short_address
-from projectk.ledger.records import ClaimRecord, Execution, OrderRecord
 
 
 def order_rows(orders: Sequence[OrderRecord], with_pair: bool = False) -> list[dict[str, object]]:

@@ -23,16 +23,13 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSyste
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.ledger.summaries import ledger_id_of
+from adapters.temporal import search
 from projectk.contract import (
     PAIR_WORKFLOW,
     QUERY_STATE,
-    SA_FOLLOWER_WALLET,
-    SA_PAIR_ID,
-    SA_PAIR_STATUS,
-    SA_SOURCE_WALLET,
     pair_workflow_id,
 )
-from projectk.ledger.summaries import ledger_id_of
 from projectk.models import PairState
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -81,15 +78,15 @@ async def list_pairs(client: Client, task_queue: str) -> list[PairListing]:
     listings = []
     async for execution in client.list_workflows(pairs_query(task_queue)):
         attributes = execution.typed_search_attributes
-        pair_id = attributes.get(SA_PAIR_ID) or execution.id.removeprefix("pair/")
+        pair_id = attributes.get(search.PAIR_ID) or execution.id.removeprefix("pair/")
         listings.append(
             PairListing(
                 pair_id=pair_id,
                 workflow_id=execution.id,
                 run_id=execution.run_id,
-                source=attributes.get(SA_SOURCE_WALLET) or "",
-                follower=attributes.get(SA_FOLLOWER_WALLET) or "",
-                status=attributes.get(SA_PAIR_STATUS) or "unknown",
+                source=attributes.get(search.SOURCE_WALLET) or "",
+                follower=attributes.get(search.FOLLOWER_WALLET) or "",
+                status=attributes.get(search.PAIR_STATUS) or "unknown",
                 started_at=execution.start_time,
             )
         )

@@ -14,17 +14,14 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from projectk.ctf import is_resolved
 from projectk.messages import ClaimReport, ClaimTarget, MarketInfo
 from projectk.models import PairConfig, PairState, Position
 
-SIGNAL_CLAIM_FINISHED = "claim_finished"  # ClaimWorkflow -> PairWorkflow, arg ClaimReport
-CLAIM_SWEEP_WORKFLOW = "ClaimSweepWorkflow"
-CLAIM_SWEEP_ID = "claim-sweep"  # the Temporal Schedule id (its runs get suffixed ids)
+BINARY_INDEX_SETS = (1, 2)  # Yes (outcome slot 0) and No (outcome slot 1)
 WEI_PER_POL = 10**18
 DEFAULT_MIN_POL = Decimal("0.5")  # the low-gas threshold operators asked for (DESIGN.md)
 
@@ -133,3 +130,19 @@ def apply_claim(state: PairState, report: ClaimReport) -> PairState:
             "day_realized_pnl_micro": state.day_realized_pnl_micro + pnl,
         }
     )
+
+
+def is_resolved(payout_denominator: int) -> bool:
+    """Tell whether a condition has its payouts reported (`payoutDenominator > 0`)."""
+    return payout_denominator > 0
+
+
+def payout_micro(stakes: Mapping[int, int], numerators: Sequence[int], denominator: int) -> int:
+    """Return what `redeemPositions` pays for stakes per index set (collateral micro-units)."""
+    if not is_resolved(denominator):
+        return 0
+    total = 0
+    for index_set, stake in stakes.items():
+        numerator = sum(n for slot, n in enumerate(numerators) if index_set & (1 << slot))
+        total += stake * numerator // denominator
+    return total

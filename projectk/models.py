@@ -16,8 +16,9 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum, unique
 from typing import Annotated
 
-from eth_utils.address import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from projectk.addresses import is_address, to_checksum
 
 MICRO = 1_000_000  # micro-units per pUSD or per share (6 decimals)
 KEY_REF_PREFIX = "vault://"
@@ -26,9 +27,10 @@ KEY_REF_PREFIX = "vault://"
 def _checksum(value: str) -> str:
     if not isinstance(value, str) or not is_address(value):
         raise ValueError(f"not an Ethereum address: {value!r}")
-    if value != value.lower() and value != to_checksum_address(value):
+    checksummed = to_checksum(value)
+    if value != value.lower() and value != checksummed:
         raise ValueError(f"address checksum does not match: {value!r}")
-    return str(to_checksum_address(value))
+    return checksummed
 
 
 def _key_ref(value: str) -> str:
@@ -319,39 +321,3 @@ class PairState(BaseModel):
     def remaining_micro(self) -> int:
         """Return the budget not yet spent nor reserved."""
         return max(0, self.config.budget_micro - self.spent_micro - self.reserved_micro)
-
-
-class PairWorkflowInput(Frozen):
-    """Start (or continue-as-new) input of PairWorkflow."""
-
-    config: PairConfig
-    state: PairState | None = None  # set when continuing as new
-    poll_timeout_s: float = Field(default=300.0, gt=0)  # long-poll length of wait_for_fills
-    start_cursor: FillCursor | None = None  # where a new pair starts reading fills
-    claim_check_every_s: float = Field(default=21_600.0, gt=0)  # claims: held markets ended?
-
-
-class MirrorOrderInput(Frozen):
-    """Input of MirrorOrderWorkflow."""
-
-    pair_id: str
-    parent_workflow_id: str
-    config: PairConfig
-    fill: SourceFill
-    position: Position = Position()  # the follower's position in the fill's token when started
-    remaining_budget_micro: Micro = 0
-
-
-class ConfigPatch(Frozen):
-    """A validated change to a running pair's configuration (the update_config update)."""
-
-    budget_micro: int | None = Field(default=None, gt=0)
-    sizing: Sizing | None = None
-    guards: Guards | None = None
-    order_type: OrderType | None = None
-
-
-class StopRequest(Frozen):
-    """Argument of the emergency_stop signal."""
-
-    reason: str = "emergency stop"

@@ -94,21 +94,16 @@ def reserve_buy(
     fill: SourceFill,
     position: Position,
     remaining_micro: int,
-    *,
-    legacy_minimums: bool = False,
 ) -> int | Skip:
     """Return the budget a pair holds back for a BUY mirror, or why it cannot.
 
     It covers the target raised to the exchange minimum (within the caps), so that the mirror
     can meet the minimum out of what was held back: $1, and for a resting order type the usual
     share minimum at the guarded price (a market with a larger minimum is skipped by the mirror).
-    `legacy_minimums`: the earlier rule ($1 only), for replaying histories recorded with it.
     """
     cap = buy_cap(config, position, remaining_micro)
     if cap <= 0:
         return Skip("budget or exposure cap reached")
-    if legacy_minimums:
-        return min(cap, max(target_buy_notional(config, fill), MIN_MARKETABLE_BUY_MICRO))
     worst_price = min(Decimal(1), fill.price * (1 + Decimal(config.guards.slippage_bps) / BPS))
     # $1 in whole share steps costs up to one step more than $1.
     minimum = MIN_MARKETABLE_BUY_MICRO + _notional(SHARE_STEP_MICRO, worst_price)
@@ -117,12 +112,9 @@ def reserve_buy(
     return min(cap, max(target_buy_notional(config, fill), minimum))
 
 
-def min_order_shares(order_type: OrderType, quote: Quote, *, legacy: bool = False) -> int:
-    """Return the exchange's share minimum for an order type on the quoted market (0: none).
-
-    `legacy`: the earlier rule (every order type held to it), for replaying histories.
-    """
-    return quote.min_order_size_micro if legacy or order_type in RESTING_TYPES else 0
+def min_order_shares(order_type: OrderType, quote: Quote) -> int:
+    """Return the exchange's share minimum for an order type on the quoted market (0: none)."""
+    return quote.min_order_size_micro if order_type in RESTING_TYPES else 0
 
 
 def guard_price(side: Side, source_price: Decimal, slippage_bps: int, tick: Decimal) -> Decimal:
@@ -149,8 +141,6 @@ def plan_buy(
     fill: SourceFill,
     quote: Quote,
     cap_micro: int,
-    *,
-    legacy_minimums: bool = False,
 ) -> OrderIntent | Skip:
     """Size and price the follower's BUY for a source BUY, within `cap_micro` pUSD."""
     if not quote.accepting_orders:
@@ -162,7 +152,7 @@ def plan_buy(
         return Skip(f"book is beyond the slippage cap (limit {limit})")
     target = min(target_buy_notional(config, fill), cap_micro)
     shares = _floor_shares(int((Decimal(target) / limit).to_integral_value(ROUND_FLOOR)))
-    shares_minimum = min_order_shares(config.order_type, quote, legacy=legacy_minimums)
+    shares_minimum = min_order_shares(config.order_type, quote)
     minimum = max(shares_minimum, _shares_for(MIN_MARKETABLE_BUY_MICRO, limit))
     if shares < minimum:
         if _notional(minimum, limit) > cap_micro:
@@ -177,8 +167,6 @@ def plan_sell(
     quote: Quote,
     position: Position,
     source_before_micro: int,
-    *,
-    legacy_minimums: bool = False,
 ) -> OrderIntent | Skip:
     """Size and price the follower's SELL: the same fraction of its position the source sold."""
     if not quote.accepting_orders:
@@ -192,8 +180,6 @@ def plan_sell(
         return Skip(f"book is beyond the slippage cap (limit {limit})")
     fraction = min(Decimal(1), Decimal(fill.shares_micro) / Decimal(source_before_micro))
     shares = _floor_shares(int(Decimal(position.shares_micro) * fraction))
-    if legacy_minimums:
-        return _legacy_sell(config, fill, quote, position, fraction, shares, limit)
     minimum = min_order_shares(config.order_type, quote)
     if fraction == 1 or (minimum and position.shares_micro - shares < minimum):
         # All of it, in whole share steps: no position too small to sell is left behind.
@@ -202,24 +188,6 @@ def plan_sell(
         return Skip("sell size below the exchange minimum")
     if shares == 0:
         return Skip("sell size rounds to zero shares")
-    return _intent(config, fill, Side.SELL, shares, limit)
-
-
-def _legacy_sell(
-    config: PairConfig,
-    fill: SourceFill,
-    quote: Quote,
-    position: Position,
-    fraction: Decimal,
-    shares: int,
-    limit: Decimal,
-) -> OrderIntent | Skip:
-    # The rule before minimums went by order type, kept so recorded mirror flows replay.
-    minimum = quote.min_order_size_micro
-    if fraction == 1 or position.shares_micro - shares < minimum:
-        shares = position.shares_micro
-    if shares < minimum and shares != position.shares_micro:
-        return Skip("sell size below the exchange minimum")
     return _intent(config, fill, Side.SELL, shares, limit)
 
 

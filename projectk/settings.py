@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://127.0.0.1:8545"]
     )
     ws_url: str | None = None
-    # Source fill detection (projectk.detection): see DEFAULT_CONFIRMATIONS there for why 0.
+    # Source fill detection (adapters.chain.detection): see DEFAULT_CONFIRMATIONS there for why 0.
     fill_confirmations: int = Field(default=0, ge=0, le=256)
     fill_reorg_window: int = Field(default=64, ge=1, le=10_000)  # blocks watched for reorgs
     chain_block_time_s: float = Field(default=2.0, gt=0)  # first guess; the poller learns it
@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     worker_max_activities: int = Field(default=5000, ge=10)  # every pair's long poll holds one
     budget_ceiling_pusd: int = Field(default=100_000, gt=0)
 
-    # claims (issue 6): low-gas threshold, and whether redeems go through the V2 collateral
+    # low-gas threshold, and whether redeems go through the V2 collateral
     # adapters (production) or ConditionalTokens directly (sandbox); None = by executor mode.
     claim_min_pol: Decimal = Field(default=Decimal("0.5"), ge=0)
     claim_use_adapters: bool | None = None

@@ -3,7 +3,9 @@
 Temporal switch: `time_env` is the time-skipping test server (timers and long waits in
 milliseconds), `dev_env` a real local dev server (continue-as-new limits, search attributes,
 duplicate ids, the `temporal` CLI). Both are started once per session from the installed
-binaries; nothing is downloaded.
+binaries; nothing is downloaded. The venue sandbox fixtures (`tests.venue_sandbox`) start one
+sandbox for the session on first use. Tests mirror the rooms of the code: `kernel/`, `adapters/…`,
+`workflows/`, `workers/`, `cli/`, `bot/`, `dashboard/`, `sandbox/`, and `e2e/` for the whole path.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.ledger import Ledger, create_ledger_engine, upgrade
+from adapters.ledger import Ledger, create_ledger_engine, upgrade
+from tests.pg import report_skips
 from tests.temporal_env import dev_server_env, time_skipping_env
+
+pytest_plugins = ["tests.venue_sandbox"]
 
 SUGGEST_CAN_AFTER_EVENTS = 60  # the dev server suggests continue-as-new early, to test it
 
@@ -49,3 +54,8 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
     upgrade(engine)
     yield Ledger(engine)
     engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say at the end of the run why PostgreSQL tests were skipped, if they were."""
+    report_skips(terminalreporter)

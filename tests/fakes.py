@@ -14,9 +14,10 @@ from decimal import Decimal
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from projectk.execution import (
+from projectk.messages import (
     CancelOrdersInput,
     CancelOrdersResult,
+    FillBatch,
     FollowOrderInput,
     FollowOrderResult,
     OrderTrade,
@@ -24,18 +25,13 @@ from projectk.execution import (
     PositionsResult,
     PostOrderInput,
     PostOrderResult,
-    SignedOrder,
-    SignOrderInput,
-    VenueOrderState,
-)
-from projectk.messages import (
-    ExecuteOrderInput,
-    ExecutionResult,
-    FillBatch,
     Quote,
     QuoteInput,
+    SignedOrder,
+    SignOrderInput,
     TokenBalance,
     TokenBalanceInput,
+    VenueOrderState,
 )
 from projectk.models import MICRO, Exchange, FillCursor, Side, SourceFill
 
@@ -113,7 +109,7 @@ class GatedVenue:
         self.gate = asyncio.Event()
         if open_gate:
             self.gate.set()
-        self.executed: list[ExecuteOrderInput | PostOrderInput] = []
+        self.executed: list[PostOrderInput] = []
         self.started = asyncio.Event()
         self.reject_reason = ""
 
@@ -123,26 +119,6 @@ class GatedVenue:
 
         level = BookLevel(price=data.reference_price, size_micro=10_000 * MICRO)
         return Quote(token_id=data.token_id, bids=[level], asks=[level])
-
-    async def execute(self, data: ExecuteOrderInput) -> ExecutionResult:
-        """Fill the whole order at the limit price once the gate opens (heartbeating)."""
-        self.executed.append(data)
-        self.started.set()
-        while not self.gate.is_set():
-            activity.heartbeat()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.gate.wait(), timeout=1)
-        intent = data.intent
-        if self.reject_reason:
-            return ExecutionResult(
-                order_id=f"0x{intent.fill_id[:8]}", rejected_reason=self.reject_reason
-            )
-        notional = int(Decimal(intent.shares_micro) * intent.limit_price)
-        return ExecutionResult(
-            order_id=f"0xorder-{intent.fill_id}",
-            filled_shares_micro=intent.shares_micro,
-            notional_micro=notional,
-        )
 
     async def sign(self, data: SignOrderInput) -> SignedOrder:
         """Return a fake signed order of the intent's exact size at its limit price."""

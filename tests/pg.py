@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
-from projectk.ledger import normalize_url
+from adapters.ledger import normalize_url
 
 URL_ENV = "PROJECTK_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.contract import SEARCH_ATTRIBUTES
-from projectk.temporal import (
+from adapters.temporal import (
+    SEARCH_ATTRIBUTES,
     data_converter,
     ensure_search_attributes,
     find_temporal_cli,

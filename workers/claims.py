@@ -30,11 +30,11 @@ from web3 import AsyncWeb3
 
 from activities.claim_ledger import ClaimLedgerActivities
 from activities.claims import ClaimActivities
-from activities.markets import ClobMarketDirectory, MarketDirectory, NoMarkets
-from projectk import claims
-from projectk.ledger import Ledger
+from adapters.ledger import Ledger
+from adapters.polymarket.markets import ClobMarketDirectory, MarketDirectory, NoMarkets
+from adapters.vault import Vault
+from projectk import claims, contract
 from projectk.settings import ExecutorMode, Settings
-from projectk.vault import Vault
 from workflows.claim import ClaimWorkflow
 from workflows.claim_start import ClaimSweepWorkflow
 
@@ -99,13 +99,13 @@ async def ensure_claim_sweep(client: Client, task_queue: str) -> bool:
     """Create the claim-sweep schedule if it does not exist; True if this call created it."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
-            claims.CLAIM_SWEEP_WORKFLOW, id=claims.CLAIM_SWEEP_ID, task_queue=task_queue
+            contract.CLAIM_SWEEP_WORKFLOW, id=contract.CLAIM_SWEEP_ID, task_queue=task_queue
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=claims.SWEEP_EVERY)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     try:
-        await client.create_schedule(claims.CLAIM_SWEEP_ID, schedule)
+        await client.create_schedule(contract.CLAIM_SWEEP_ID, schedule)
     except ScheduleAlreadyRunningError:
         return False
     log.info("claim sweep scheduled every %s on %r", claims.SWEEP_EVERY, task_queue)

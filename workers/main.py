@@ -22,24 +22,24 @@ from temporalio.worker import Worker
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from activities.chain import ChainActivities
-from activities.chain_feed import ChainFillFeed
 from activities.claims import ClaimActivities
-from activities.clob import ClobVenue
-from activities.clob_session import ClobEndpoint, ClobSessions
 from activities.execution_ledger import ExecutionLedgerActivities
 from activities.fills import FillActivities, FillFeed
 from activities.ledger import LedgerActivities
-from activities.ledger_feed import LedgerFillFeed
 from activities.orders import OrderActivities, Venue
 from activities.positions import PositionActivities
-from activities.venues import paper_venue, sandbox_clob_url
-from projectk.detection import build_tail
-from projectk.ledger import Ledger, open_ledger
-from projectk.ledger.summaries import worker_identity
-from projectk.metrics import metrics_endpoint, temporal_runtime
+from adapters.chain.detection import build_tail
+from adapters.chain.detection.feed import ChainFillFeed
+from adapters.ledger import Ledger, open_ledger
+from adapters.ledger.feed import LedgerFillFeed
+from adapters.ledger.summaries import worker_identity
+from adapters.metrics import metrics_endpoint, temporal_runtime
+from adapters.polymarket.factory import paper_venue, sandbox_clob_url
+from adapters.polymarket.session import ClobEndpoint, ClobSessions
+from adapters.polymarket.venue import ClobVenue
+from adapters.temporal import connect
+from adapters.vault import Vault
 from projectk.settings import ExecutorMode, Settings
-from projectk.temporal import connect
-from projectk.vault import Vault
 from workers.claims import (
     CLAIM_WORKFLOWS,
     build_claim_activities,
@@ -69,7 +69,7 @@ class Dependencies:
     feed: FillFeed
     venue: Venue
     w3: AsyncWeb3[Any]
-    claims: ClaimActivities | None = None  # claims (issue 6); None: no claim activities
+    claims: ClaimActivities | None = None  # None: no claim activities
 
 
 def build_venue(settings: Settings) -> Venue:
@@ -125,7 +125,6 @@ def activities_of(deps: Dependencies) -> list[Callable[..., Any]]:
         ledger.raise_alert,
         fills.wait_for_fills,
         orders.quote,
-        orders.execute_order,
         orders.sign_order,
         orders.post_order,
         orders.follow_order,

@@ -1,12 +1,12 @@
 """Counts ProjectK's metrics from the activities' results, as a worker interceptor.
 
 The activities stay free of metric calls: this interceptor sees each activity's result (or its
-final error) and increments the metrics of `projectk.metrics`:
+final error) and increments the metrics of `adapters.metrics`:
 
 - `wait_for_fills` → fills detected (per exchange) and detection lag (detected minus block time);
   a fill is counted once per pair that receives it;
 - `post_order` → orders posted; `follow_order` → orders filled (any fill), or failed with the
-  venue's terminal state as reason; `execute_order` (flows started before the split) → all three;
+  venue's terminal state as reason;
 - `send_redeem` → claims, by outcome;
 - an order activity failing for good (non-retryable) → orders failed, by error type.
 
@@ -28,7 +28,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from projectk.metrics import (
+from adapters.metrics import (
     CLAIMS,
     DETECTION_LAG,
     FILLS_DETECTED,
@@ -37,7 +37,7 @@ from projectk.metrics import (
     ORDERS_POSTED,
 )
 
-ORDER_ACTIVITIES = frozenset({"post_order", "follow_order", "execute_order", "sign_order"})
+ORDER_ACTIVITIES = frozenset({"post_order", "follow_order", "sign_order"})
 
 
 def _label(value: object) -> str:
@@ -53,14 +53,6 @@ def _count_fills(result: Any, now: datetime) -> None:
             DETECTION_LAG.observe(max(0.0, (seen - block_time).total_seconds()))
 
 
-def _count_execution(result: Any) -> None:
-    ORDERS_POSTED.inc()
-    if getattr(result, "rejected_reason", ""):
-        ORDERS_FAILED.inc(reason="rejected")
-    elif getattr(result, "filled_shares_micro", 0) > 0:
-        ORDERS_FILLED.inc()
-
-
 def record_result(activity_type: str, result: Any, now: datetime | None = None) -> None:
     """Increment the metrics one activity result stands for."""
     if activity_type == "wait_for_fills":
@@ -72,8 +64,6 @@ def record_result(activity_type: str, result: Any, now: datetime | None = None) 
             ORDERS_FILLED.inc()
         else:
             ORDERS_FAILED.inc(reason=_label(getattr(result, "state", "unfilled")))
-    elif activity_type == "execute_order":
-        _count_execution(result)
     elif activity_type == "send_redeem":
         CLAIMS.inc(outcome=_label(getattr(result, "outcome", "unknown")))
 

@@ -24,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.claim_ledger import ClaimLedgerActivities
     from activities.claims import ClaimActivities
     from activities.ledger import LedgerActivities
-    from projectk import claims, ctf
+    from adapters.ledger.records import ClaimStatus
+    from projectk import claims, contract
     from projectk.contract import CLAIM_WORKFLOW, pair_workflow_id
-    from projectk.ledger.records import ClaimStatus
     from projectk.messages import (
         ClaimBalancesInput,
         ClaimReport,
@@ -74,8 +74,8 @@ class ClaimWorkflow:
         target = _with_tokens(data.target)
         resolution = await self._wait_for_resolution()
         shares = await self._balances(target)
-        stakes = dict(zip(ctf.BINARY_INDEX_SETS, shares, strict=False))
-        expected = ctf.payout_micro(stakes, resolution.numerators, resolution.denominator)
+        stakes = dict(zip(claims.BINARY_INDEX_SETS, shares, strict=False))
+        expected = claims.payout_micro(stakes, resolution.numerators, resolution.denominator)
         if expected == 0:
             held = "lost" if any(shares) else "nothing held"
             return await self._finish(ClaimStatus.LOST, target, resolution, None, held=held)
@@ -98,7 +98,7 @@ class ClaimWorkflow:
                 start_to_close_timeout=policies.CLAIM_READ_TIMEOUT,
                 retry_policy=policies.CLAIM_RETRY,
             )
-            if ctf.is_resolved(resolution.denominator):
+            if claims.is_resolved(resolution.denominator):
                 return resolution
             await workflow.sleep(claims.resolution_wait(self._checks))
             self._checks += 1
@@ -218,7 +218,7 @@ class ClaimWorkflow:
         for pair_id in pairs.pair_ids:
             handle = workflow.get_external_workflow_handle(pair_workflow_id(pair_id))
             try:
-                await handle.signal(claims.SIGNAL_CLAIM_FINISHED, report)
+                await handle.signal(contract.SIGNAL_CLAIM_FINISHED, report)
             except FailureError as err:  # the pair is not running; its books stay as they are
                 workflow.logger.info("pair %s not told of claim: %s", pair_id, err)
 
@@ -250,10 +250,10 @@ class ClaimWorkflow:
 
 
 def _with_tokens(target: ClaimTarget) -> ClaimTarget:
-    if len(target.token_ids) != len(ctf.BINARY_INDEX_SETS):
+    if len(target.token_ids) != len(claims.BINARY_INDEX_SETS):
         raise ApplicationError(
             "a claim target needs the market's (Yes, No) token ids",
-            type="InvalidInput",
+            type=contract.ERROR_INVALID_INPUT,
             non_retryable=True,
         )
     return target

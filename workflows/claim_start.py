@@ -23,7 +23,7 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.claim_ledger import ClaimLedgerActivities
     from activities.claims import ClaimActivities
-    from projectk import claims
+    from projectk import claims, contract
     from projectk.contract import CLAIM_WORKFLOW, claim_workflow_id
     from projectk.messages import (
         ClaimTarget,
@@ -34,8 +34,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from projectk.models import PairState
     from workflows import policies
-
-PATCH_PAIR_CLAIMS = "pair-starts-claims"  # histories recorded before pairs started claims
 
 
 async def start_claim(target: ClaimTarget, pair_id: str | None = None) -> bool:
@@ -80,8 +78,6 @@ class ClaimStarter:
             return
         if not claims.check_due(self._checked_at, now, self._every):
             return
-        if not workflow.patched(PATCH_PAIR_CLAIMS):
-            return
         self._checked_at = now
         try:
             found = await market_info(claims.held_tokens(state.positions), retry_quickly=True)
@@ -93,7 +89,7 @@ class ClaimStarter:
             self._started.add(market.condition_id)
 
 
-@workflow.defn(name=claims.CLAIM_SWEEP_WORKFLOW)
+@workflow.defn(name=contract.CLAIM_SWEEP_WORKFLOW)
 class ClaimSweepWorkflow:
     """One sweep: start claims for every ended market any pair holds (held before a restart,
     held by a removed pair, or missed by its pair)."""

@@ -11,7 +11,6 @@ Invariants:
   reached the CLOB, then cancels what rests and keeps what filled.
 - However it ends (filled, partial, unfilled, skipped, failed, cancelled), it records the outcome
   and signals its pair exactly one report, addressed to the pair's workflow id.
-- Flows started before the sign/post/follow split replay through `execute_order` (patch gate).
 """
 
 from __future__ import annotations
@@ -29,8 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from projectk import policy
     from projectk.contract import MIRROR_ORDER_WORKFLOW, SIGNAL_MIRROR_FINISHED
     from projectk.messages import (
-        ExecuteOrderInput,
-        ExecutionResult,
+        MirrorOrderInput,
         Quote,
         QuoteInput,
         RaiseAlertInput,
@@ -42,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         MICRO,
         AlertKind,
         AlertLevel,
-        MirrorOrderInput,
         MirrorOutcome,
         MirrorReport,
         OrderIntent,
@@ -51,9 +48,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import policies
     from workflows.mirror_orders import OrderRounds
 
-SPLIT_EXECUTION_PATCH = "sign-post-follow"
-# Histories recorded before exchange minimums went by order type plan with the old rule.
-MINIMUMS_BY_ORDER_TYPE_PATCH = "minimums-by-order-type"
 _ALERT_KINDS = {MirrorOutcome.FILLED: AlertKind.FILLED, MirrorOutcome.PARTIAL: AlertKind.PARTIAL}
 
 
@@ -77,8 +71,7 @@ class MirrorOrderWorkflow:
             else:
                 report = await self._failed(data, _reason(err))
         await self._record(data, report)
-        if self._rounds is not None:  # flows before the split raised no execution alerts
-            await self._alert(data, report)
+        await self._alert(data, report)
         await self._tell_pair(data, report)
         return report
 
@@ -93,9 +86,6 @@ class MirrorOrderWorkflow:
             start_to_close_timeout=policies.LEDGER_TIMEOUT,
             retry_policy=policies.LEDGER_RETRY,
         )
-        if not workflow.patched(SPLIT_EXECUTION_PATCH):
-            result = await self._execute(data, plan)
-            return self._result_report(data, plan, result)
         self._rounds = OrderRounds(data, plan, self._quote)
         await self._rounds.run(quote)
         return self._rounds.report()
@@ -110,11 +100,8 @@ class MirrorOrderWorkflow:
 
     async def _plan(self, data: MirrorOrderInput, quote: Quote) -> OrderIntent | policy.Skip:
         fill = data.fill
-        legacy = not workflow.patched(MINIMUMS_BY_ORDER_TYPE_PATCH)
         if fill.side is Side.BUY:
-            return policy.plan_buy(
-                data.config, fill, quote, data.remaining_budget_micro, legacy_minimums=legacy
-            )
+            return policy.plan_buy(data.config, fill, quote, data.remaining_budget_micro)
         if data.position.shares_micro == 0:
             return policy.Skip("follower holds no position in this token")
         before = await workflow.execute_activity_method(
@@ -125,9 +112,7 @@ class MirrorOrderWorkflow:
             start_to_close_timeout=policies.CHAIN_READ_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,
         )
-        return policy.plan_sell(
-            data.config, fill, quote, data.position, before.shares_micro, legacy_minimums=legacy
-        )
+        return policy.plan_sell(data.config, fill, quote, data.position, before.shares_micro)
 
     async def _cancelled(self, data: MirrorOrderInput) -> MirrorReport:
         # Learn whether an order reached the CLOB, cancel what rests, keep what filled.
@@ -144,42 +129,6 @@ class MirrorOrderWorkflow:
                 return self._rounds.report(MirrorOutcome.PARTIAL, reason)
             return self._rounds.report(MirrorOutcome.FAILED, reason)
         return self._report(data, MirrorOutcome.FAILED, reason=reason)
-
-    async def _execute(self, data: MirrorOrderInput, intent: OrderIntent) -> ExecutionResult:
-        return await workflow.execute_activity_method(
-            OrderActivities.execute_order,
-            ExecuteOrderInput(
-                intent=intent,
-                key_ref=data.config.key_ref,
-                funder=data.config.funder_address,
-                order_type=intent.order_type,
-            ),
-            start_to_close_timeout=policies.EXECUTE_TIMEOUT,
-            heartbeat_timeout=policies.EXECUTE_HEARTBEAT_TIMEOUT,
-            retry_policy=policies.VENUE_RETRY,
-        )
-
-    def _result_report(
-        self, data: MirrorOrderInput, intent: OrderIntent, result: ExecutionResult
-    ) -> MirrorReport:
-        if result.rejected_reason:
-            return self._report(data, MirrorOutcome.FAILED, reason=result.rejected_reason)
-        if result.filled_shares_micro >= intent.shares_micro:
-            outcome = MirrorOutcome.FILLED
-        elif result.filled_shares_micro > 0:
-            outcome = MirrorOutcome.PARTIAL
-        else:
-            outcome = MirrorOutcome.UNFILLED
-        return MirrorReport(
-            fill_id=data.fill.fill_id,
-            outcome=outcome,
-            token_id=intent.token_id,
-            side=intent.side,
-            filled_shares_micro=result.filled_shares_micro,
-            notional_micro=result.notional_micro,
-            fee_micro=result.fee_micro,
-            order_id=result.order_id,
-        )
 
     @staticmethod
     def _report(data: MirrorOrderInput, outcome: MirrorOutcome, reason: str) -> MirrorReport:

@@ -30,28 +30,23 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.execution_ledger import ExecutionLedgerActivities
     from activities.orders import OrderActivities
+    from adapters.polymarket.schemas import filled_trades
     from projectk import policy
-    from projectk.clob_responses import filled_trades
-    from projectk.execution import (
+    from projectk.messages import (
         FollowOrderInput,
         FollowOrderResult,
         MarkPostedInput,
+        MirrorOrderInput,
         PostOrderInput,
         PostOrderResult,
+        Quote,
         RecordExecutionsInput,
         SignedOrder,
         SignOrderInput,
         VenueOrderState,
         Wallet,
     )
-    from projectk.messages import Quote
-    from projectk.models import (
-        MirrorOrderInput,
-        MirrorOutcome,
-        MirrorReport,
-        OrderIntent,
-        OrderType,
-    )
+    from projectk.models import MirrorOutcome, MirrorReport, OrderIntent, OrderType
     from workflows import policies
 
 RESTING = frozenset({OrderType.GTC, OrderType.GTD})

@@ -18,18 +18,20 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.fills import FillActivities
     from activities.ledger import LedgerActivities
     from projectk import books, policy
-    from projectk.claims import SIGNAL_CLAIM_FINISHED, apply_claim  # claims (issue 6)
+    from projectk.claims import apply_claim
     from projectk.contract import (
         MIRROR_ORDER_WORKFLOW,
         PAIR_WORKFLOW,
         QUERY_STATE,
         SA_PAIR_STATUS,
+        SIGNAL_CLAIM_FINISHED,
         SIGNAL_EMERGENCY_STOP,
         SIGNAL_MIRROR_FINISHED,
         SIGNAL_PAUSE,
@@ -39,39 +41,36 @@ with workflow.unsafe.imports_passed_through():
         mirror_workflow_id,
     )
     from projectk.messages import (
-        ClaimReport,  # claims (issue 6)
+        ClaimReport,
+        ConfigPatch,
         FillBatch,
+        MirrorOrderInput,
+        PairWorkflowInput,
         RaiseAlertInput,
         RecordSkipsInput,
         SkippedFill,
+        StopRequest,
         WaitForFillsInput,
     )
     from projectk.models import (
         AlertKind,
         AlertLevel,
-        ConfigPatch,
         FillCursor,
         InFlight,
-        MirrorOrderInput,
         MirrorReport,
         PairConfig,
         PairState,
         PairStatus,
-        PairWorkflowInput,
         Position,
         Side,
         SourceFill,
-        StopRequest,
     )
     from workflows import policies
-    from workflows.claim_start import ClaimStarter  # claims (issue 6)
-    from workflows.pair_upkeep import PairUpkeep  # execution (issue 5)
+    from workflows.claim_start import ClaimStarter
+    from workflows.pair_upkeep import PairUpkeep
 
+PAIR_STATUS_KEY = SearchAttributeKey.for_keyword(SA_PAIR_STATUS)
 POLL_GRACE = timedelta(seconds=60)  # start-to-close slack beyond the long-poll timeout
-# Histories recorded before the reserve covered the exchange minimum reserve with the old rule.
-RESERVE_MINIMUM_PATCH = "reserve-covers-minimum"
-# Histories recorded before a removed pair waited for its handlers end without waiting.
-HANDLERS_FINISH_PATCH = "end-after-handlers"
 
 
 @workflow.defn(name=PAIR_WORKFLOW)
@@ -90,8 +89,8 @@ class PairWorkflow:
         self._alerts: list[books.AlertSpec] = []
         self._to_cancel: set[str] = set()  # workflow ids of children to cancel
         self._published: PairStatus | None = None
-        self._upkeep = PairUpkeep(workflow.now())  # execution (issue 5)
-        self._claims = ClaimStarter(workflow.now(), data.claim_check_every_s)  # claims (issue 6)
+        self._upkeep = PairUpkeep(workflow.now())
+        self._claims = ClaimStarter(workflow.now(), data.claim_check_every_s)
 
     @workflow.run
     async def run(self, data: PairWorkflowInput) -> PairState:
@@ -105,13 +104,12 @@ class PairWorkflow:
             batch = await self._poll()
             if batch is not None:
                 await self._handle(batch)
-            await self._claims.start_due(self._state)  # claims (issue 6)
-            repaired = await self._upkeep.reconcile_if_due(self.state, self._alerts)  # issue 5
+            await self._claims.start_due(self._state)
+            repaired = await self._upkeep.reconcile_if_due(self.state, self._alerts)
             self._state = repaired or self._state
-        if workflow.patched(HANDLERS_FINISH_PATCH):
-            # A handler may still be mid-flush (e.g. raising an emergency stop's alert when the
-            # removal arrives): ending now would abandon its activity and lose the alert.
-            await workflow.wait_condition(workflow.all_handlers_finished)
+        # A handler may still be mid-flush (e.g. raising an emergency stop's alert when the
+        # removal arrives): ending now would abandon its activity and lose the alert.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         await self._flush_side_effects()
         return self._state
 
@@ -137,7 +135,7 @@ class PairWorkflow:
             return
         self._set_status(PairStatus.STOPPED, request.reason)
         self._cancel_in_flight()
-        self._upkeep.cancel_open_orders(self._state, request.reason)  # execution (issue 5)
+        self._upkeep.cancel_open_orders(self._state, request.reason)
         pair = self._state.config.pair_id
         self._alert(f"stopped:{pair}:{workflow.now().isoformat()}", request.reason)
         await self._flush_side_effects()
@@ -159,7 +157,7 @@ class PairWorkflow:
 
     @workflow.signal(name=SIGNAL_CLAIM_FINISHED)
     def claim_finished(self, report: ClaimReport) -> None:
-        """Settle the positions of a market whose claim finished (claims, issue 6)."""
+        """Settle the positions of a market whose claim finished."""
         self._state = apply_claim(self._state, report)
 
     @workflow.update(name=UPDATE_CONFIG)
@@ -281,10 +279,7 @@ class PairWorkflow:
             return skip.reason
         reserved = 0
         if fill.side is Side.BUY:
-            legacy = not workflow.patched(RESERVE_MINIMUM_PATCH)
-            held = policy.reserve_buy(
-                state.config, fill, position, state.remaining_micro, legacy_minimums=legacy
-            )
+            held = policy.reserve_buy(state.config, fill, position, state.remaining_micro)
             if isinstance(held, policy.Skip):
                 return held.reason
             reserved = held
@@ -332,7 +327,7 @@ class PairWorkflow:
     # -- side effects the handlers asked for -------------------------------------------------
 
     async def _flush_side_effects(self) -> None:
-        await self._upkeep.flush()  # execution (issue 5): the follower's open orders
+        await self._upkeep.flush()  # the follower's open orders
         while self._to_cancel:
             child_id = self._to_cancel.pop()
             try:
@@ -362,7 +357,7 @@ class PairWorkflow:
                 config=self._state.config,
                 state=self._state,
                 poll_timeout_s=self._poll_timeout_s,
-                claim_check_every_s=self._claims.every_s,  # claims (issue 6)
+                claim_check_every_s=self._claims.every_s,
             )
         )
 
@@ -376,7 +371,7 @@ class PairWorkflow:
         if self._published is self._state.status:
             return
         self._published = self._state.status
-        workflow.upsert_search_attributes([SA_PAIR_STATUS.value_set(self._state.status.value)])
+        workflow.upsert_search_attributes([PAIR_STATUS_KEY.value_set(self._state.status.value)])
 
     def _cancel_in_flight(self) -> None:
         self._to_cancel.update(flight.workflow_id for flight in self._state.in_flight.values())

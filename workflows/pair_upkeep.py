@@ -2,7 +2,6 @@
 positions with the chain now and then. Runs inside PairWorkflow (deterministic).
 
 Invariants:
-- Both only act in runs that carry their patch marker, so older pair histories replay unchanged.
 - An emergency stop asks once for the follower's open orders in the pair's tokens (in flight or
   held) to be cancelled; the request survives until the pair's next side-effect flush runs it.
 - Reconciliation runs at most every `RECONCILE_EVERY`, only with no mirror child in flight, and
@@ -20,13 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from activities.positions import PositionActivities
     from projectk.books import AlertSpec
-    from projectk.execution import CancelOrdersInput, PositionsInput, Wallet
+    from projectk.messages import CancelOrdersInput, PositionsInput, Wallet
     from projectk.models import PairState
     from projectk.reconcile import apply_repairs, find_repairs
     from workflows import policies
 
-CANCEL_ON_STOP_PATCH = "stop-cancels-open-orders"
-RECONCILE_PATCH = "reconcile-positions"
 RECONCILE_EVERY = timedelta(hours=6)
 
 
@@ -39,8 +36,6 @@ class PairUpkeep:
 
     def cancel_open_orders(self, state: PairState, reason: str) -> None:
         """Ask for the follower's open orders in the pair's tokens to be cancelled."""
-        if not workflow.patched(CANCEL_ON_STOP_PATCH):
-            return
         tokens = sorted({f.token_id for f in state.in_flight.values()} | set(state.positions))
         if tokens:
             self._cancel = CancelOrdersInput(wallet=_wallet(state), token_ids=tokens, reason=reason)
@@ -64,7 +59,7 @@ class PairUpkeep:
         state = get_state()
         if workflow.now() - self._reconciled_at < RECONCILE_EVERY:
             return None
-        if state.in_flight or not state.positions or not workflow.patched(RECONCILE_PATCH):
+        if state.in_flight or not state.positions:
             return None
         self._reconciled_at = workflow.now()
         started = state.mirrors_started

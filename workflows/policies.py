@@ -11,12 +11,14 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 
-# Error types (ApplicationError.type) that no retry can fix.
+from projectk import contract
+
+# Error types (ApplicationError.type, named in projectk.contract) that no retry can fix.
 NON_RETRYABLE_ERRORS = [
-    "InvalidInput",  # a value that will not become valid by retrying
-    "VaultError",  # the key cannot be opened: wrong passphrase or unknown key_ref
-    "OrderRejected",  # the venue refused the order for a reason a retry cannot fix
-    "VenueRefused",  # the CLOB refused a read or cancel (4xx other than 425/429)
+    contract.ERROR_INVALID_INPUT,
+    contract.ERROR_VAULT,
+    contract.ERROR_ORDER_REJECTED,
+    contract.ERROR_VENUE_REFUSED,
 ]
 
 LEDGER_TIMEOUT = timedelta(seconds=10)
@@ -68,7 +70,7 @@ MIRROR_EXECUTION_TIMEOUT = timedelta(
 REPORT_SIGNAL_TIMEOUT = timedelta(seconds=30)
 MIRROR_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one mirror flow per fill, ever
 
-# Order execution (issue 5): sign -> post -> follow, bounded remainder rounds.
+# Order execution: sign -> post -> follow, bounded remainder rounds.
 # Order activities heartbeat at least every 2 s while they wait on the CLOB, so a dead worker is
 # noticed within the heartbeat timeout instead of the start-to-close timeout.
 SIGN_TIMEOUT = timedelta(seconds=30)  # includes opening the wallet's client on first use
@@ -90,11 +92,11 @@ ORDER_RETRY = RetryPolicy(
 )
 RECONCILE_TIMEOUT = timedelta(seconds=30)
 
-# -- claims (issue 6) ---------------------------------------------------------------------------
+# -- claims ---------------------------------------------------------------------------------
 CLAIM_NON_RETRYABLE_ERRORS = [
     *NON_RETRYABLE_ERRORS,
-    "RedeemUnsupported",  # the wallet kind cannot redeem by transaction (deposit wallets)
-    "RedeemWouldRevert",  # the chain refuses the redeem (e.g. adapter not approved)
+    contract.ERROR_REDEEM_UNSUPPORTED,
+    contract.ERROR_REDEEM_WOULD_REVERT,
 ]
 CLAIM_READ_TIMEOUT = timedelta(seconds=30)
 CLAIM_SIGN_TIMEOUT = timedelta(minutes=1)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
+from adapters.ledger.records import OrderRecord, OrderStatus
 from dashboard import loaders, state, widgets
 from dashboard.tables import order_rows
-from projectk.ledger.records import OrderRecord, OrderStatus
 
 ctx = widgets.context()
 ALL = "all pairs"

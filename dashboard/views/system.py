@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from adapters.chain.detection import stats_path
+from adapters.chain.detection.stats import DetectionStats, read_stats
 from dashboard import loaders, state, widgets
 from dashboard.checks import (
     FRESHNESS,
@@ -24,8 +26,6 @@ from dashboard.checks import (
 from dashboard.format import MISSING, age
 from dashboard.overview import Level
 from dashboard.temporal_reads import Poller
-from projectk.detection import stats_path
-from projectk.detection.stats import DetectionStats, read_stats
 
 ctx = widgets.context()
 FRESHNESS_SAMPLE = 20  # running pairs whose state is compared with the ledger

@@ -19,15 +19,15 @@ from temporalio.worker import Worker
 
 from activities.fills import FillActivities
 from activities.ledger import LedgerActivities
+from adapters.ledger import Ledger
+from adapters.vault import ScryptParams, Vault
 from bot.addpair import PairDefaults
 from bot.alerts import AlertRhythm
 from bot.app import ProjectKBot
 from bot.config import BotConfig
 from bot.status import StatusProbe
-from projectk.ledger import Ledger
+from control.pairs import PairRules, PairService
 from projectk.models import MICRO
-from projectk.pairs import PairRules, PairService
-from projectk.vault import ScryptParams, Vault
 from tests.bot.fake_api import FakeBotApi, serve_fake_api
 from tests.fakes import MemoryFeed
 from workflows.pair import PairWorkflow

@@ -7,8 +7,8 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ledger import Ledger
 from projectk.contract import pair_workflow_id
-from projectk.ledger import Ledger
 from projectk.models import MICRO, PairStatus, SizingMode
 from tests.bot.conftest import FOLLOWER, OWNER, SOURCE, BotFactory, FakeClock, pair_worker
 from tests.bot.fake_api import FakeBotApi

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.ledger import AlertKind, AlertLevel, Ledger
 from bot.alerts import AlertDispatcher, AlertRhythm
-from projectk.ledger import AlertKind, AlertLevel, Ledger
 from tests.bot.conftest import OTHER_OWNER, OWNER, BotFactory, FakeClock
 from tests.bot.fake_api import FakeBotApi
 

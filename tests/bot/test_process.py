@@ -30,7 +30,7 @@ async def test_projectk_bot_answers_refuses_a_twin_and_never_logs_the_token(
         "PROJECTK_TEMPORAL_ADDRESS": env_address(dev_env),
         "PROJECTK_DASHBOARD_URL": "http://dash.example:8501",
     }
-    command = [sys.executable, "-m", "projectk", "-v", "bot"]
+    command = [sys.executable, "-m", "cli", "-v", "bot"]
     pipe = asyncio.subprocess.PIPE
     bot = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
     try:

@@ -10,10 +10,10 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ledger import Ledger
 from bot.guard import looks_secret
 from bot.logs import REDACTED, protect_token
 from bot.main import BotStartError, run_bot
-from projectk.ledger import Ledger
 from projectk.settings import Settings
 from tests.bot.conftest import FOLLOWER, FOLLOWER_KEY, OWNER, SOURCE, STRANGER, TOKEN, BotFactory
 from tests.bot.fake_api import FakeBotApi, serve_fake_api

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.ledger import Ledger
+from adapters.ledger import Ledger
+from control.pairs import PairService
 from projectk.models import MICRO, PairConfig, PairState, PairStatus
-from projectk.pairs import PairService
 from tests.bot.conftest import (
     FOLLOWER,
     OWNER,

@@ -56,8 +56,8 @@ def test_the_bot_needs_a_token_and_owners(tmp_path: Path) -> None:
 def test_status_reports_the_chain_tail_figures_a_worker_wrote(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from adapters.chain.detection.stats import DetectionStats, EndpointStats
     from bot.status import StatusProbe
-    from projectk.detection.stats import DetectionStats, EndpointStats
 
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     stats = DetectionStats(

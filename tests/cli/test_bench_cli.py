@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from projectk.cli import main
+from cli import main
 
 
 @pytest.mark.parametrize(

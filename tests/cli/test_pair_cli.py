@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner, Result
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.cli import main
-from projectk.ledger import open_ledger
+from adapters.ledger import open_ledger
+from adapters.temporal import connect_address
+from adapters.vault import ScryptParams, Vault
+from cli import main
 from projectk.models import PairStatus
 from projectk.settings import load_settings
-from projectk.temporal import connect_address
-from projectk.vault import ScryptParams, Vault
 from tests.temporal_env import env_address
 
 pytestmark = [pytest.mark.devserver, pytest.mark.slow]
@@ -84,7 +84,7 @@ def operator(dev_env: WorkflowEnvironment, task_queue: str, tmp_path: Path) -> I
     log_path = tmp_path / "worker.log"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "projectk", "worker"],
+            [sys.executable, "-m", "cli", "worker"],
             env={**os.environ, **op.env},
             stdout=log,
             stderr=log,

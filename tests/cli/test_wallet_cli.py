@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from projectk.cli.wallet import wallet
+from adapters.vault import ScryptParams, Vault
+from cli.wallet import wallet
 from projectk.settings import load_settings
-from projectk.vault import ScryptParams, Vault
 
 FAST = ScryptParams(n=16, r=1, p=1)
 PASS = "operator passphrase"

@@ -25,8 +25,8 @@ from temporalio.worker import Worker
 
 from activities.fills import FillFeed
 from activities.orders import Venue
-from projectk.ledger import Ledger
-from projectk.ledger.summaries import worker_identity
+from adapters.ledger import Ledger
+from adapters.ledger.summaries import worker_identity
 from projectk.models import PairState, PairStatus
 from sandbox.runtime import free_port
 from tests.fakes import GatedVenue, MemoryFeed, make_fill

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from projectk.cli.dashboard import streamlit_command
+from cli.dashboard import streamlit_command
 from sandbox.runtime import free_port
 from tests.dashboard.browser import capture, find_chromium
 from tests.dashboard.conftest import Live

@@ -8,6 +8,11 @@ from decimal import Decimal
 import httpx
 from click.testing import CliRunner
 
+from adapters.chain.detection.stats import DetectionStats, EndpointStats
+from adapters.ledger.records import AlertRecord, OrderRecord, OrderStatus
+from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from cli import main
+from cli.dashboard import is_loopback, streamlit_command
 from dashboard.books import pair_pnl, replay, token_position
 from dashboard.checks import (
     endpoint_of,
@@ -20,11 +25,6 @@ from dashboard.checks import (
 from dashboard.format import age, short_address
 from dashboard.overview import Level, banners, build_rows
 from dashboard.temporal_reads import PairListing, Poller
-from projectk.cli import main
-from projectk.cli.dashboard import is_loopback, streamlit_command
-from projectk.detection.stats import DetectionStats, EndpointStats
-from projectk.ledger.records import AlertRecord, OrderRecord, OrderStatus
-from projectk.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
 from projectk.models import MICRO, AlertLevel, PairState, PairStatus, Side
 from tests.workflows.harness import pair_config
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.ledger import ClaimStatus, ClaimUpdate, Ledger
-from projectk.ledger.records import OrderStatus
+from adapters.ledger import ClaimStatus, ClaimUpdate, Ledger
+from adapters.ledger.records import OrderStatus
 from projectk.models import MICRO, MirrorOutcome, MirrorReport, PairStatus, Side
 from projectk.money import format_micro
 from tests.dashboard.conftest import PAGES, new_app, run_app

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from projectk.ledger import Ledger
-from projectk.ledger.records import OrderStatus
+from adapters.ledger import Ledger
+from adapters.ledger.records import OrderStatus
 from projectk.money import format_micro
 from tests.dashboard.conftest import NEWEST_PRICE, Live, new_app, run_app
 from tests.fakes import TOKEN

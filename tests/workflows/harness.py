@@ -14,18 +14,11 @@ from activities.execution_ledger import ExecutionLedgerActivities
 from activities.fills import FillActivities, FillFeed
 from activities.ledger import LedgerActivities
 from activities.orders import OrderActivities, Venue
+from adapters.ledger import Ledger
+from adapters.temporal import pair_search_attributes
 from projectk.contract import pair_workflow_id
-from projectk.ledger import Ledger
-from projectk.models import (
-    FillCursor,
-    Guards,
-    PairConfig,
-    PairState,
-    PairStatus,
-    PairWorkflowInput,
-    Sizing,
-)
-from projectk.pairs import pair_search_attributes
+from projectk.messages import PairWorkflowInput
+from projectk.models import FillCursor, Guards, PairConfig, PairState, PairStatus, Sizing
 from tests.fakes import FOLLOWER, SOURCE, fake_follower_positions, fake_token_balance
 from workflows.mirror import MirrorOrderWorkflow
 from workflows.pair import PairWorkflow
@@ -59,7 +52,6 @@ def activities(ledger: Ledger, feed: FillFeed, venue: Venue) -> list[Callable[..
         led.raise_alert,
         fills.wait_for_fills,
         orders.quote,
-        orders.execute_order,
         orders.sign_order,
         orders.post_order,
         orders.follow_order,

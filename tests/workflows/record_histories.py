@@ -1,8 +1,10 @@
 """Record PairWorkflow and MirrorOrderWorkflow histories for the replay test.
 
-Run it when a workflow changes on purpose (and the change is made replay-safe with
-`workflow.patched`): `uv run python -m tests.workflows.record_histories VERSION`; older recordings
-are kept, so every shipped history shape keeps replaying. It drives one pair
+Run it when a workflow changes on purpose: `uv run python -m tests.workflows.record_histories
+[SUFFIX]`. Before 1.0 the recordings are simply replaced; once workflows run in a deployment, a
+change is made replay-safe with a patch (`workflows/patches.py`) and the older recording is kept
+beside the new one (a new SUFFIX), so every shipped history shape keeps replaying. It drives
+one pair
 through fills, a pause, a resume, a failure, a budget update and an emergency stop on a local
 dev server, and writes each workflow's history as JSON under tests/resources/histories/.
 """
@@ -13,17 +15,18 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from pathlib import Path
 
+from adapters.ledger import Ledger, create_ledger_engine, upgrade
 from projectk.contract import mirror_workflow_id
-from projectk.ledger import Ledger, create_ledger_engine, upgrade
-from projectk.models import ConfigPatch, PairStatus, Side, StopRequest
+from projectk.messages import ConfigPatch, StopRequest
+from projectk.models import PairStatus, Side
+from tests import RESOURCES
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.temporal_env import dev_server_env
 from tests.workflows.harness import pair_config, start_pair, wait_state, worker
 from workflows.pair import PairWorkflow
 
-OUT = Path(__file__).resolve().parent.parent / "resources" / "histories"
+OUT = RESOURCES / "histories"
 
 
 async def record(version: str) -> None:

@@ -11,10 +11,10 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ledger import Ledger
+from adapters.temporal import find_temporal_cli
 from projectk.contract import mirror_workflow_id
-from projectk.ledger import Ledger
 from projectk.models import PairStatus
-from projectk.temporal import find_temporal_cli
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.temporal_env import env_address
 from tests.workflows.harness import pair_config, start_pair, wait_state, worker

@@ -6,11 +6,11 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.ledger import Ledger
+from adapters.ledger.records import OrderStatus
 from projectk.contract import mirror_workflow_id
-from projectk.ledger import Ledger
-from projectk.ledger.records import OrderStatus
-from projectk.messages import FillBatch
-from projectk.models import MICRO, ConfigPatch, Guards, PairStatus, Side, StopRequest
+from projectk.messages import ConfigPatch, FillBatch, StopRequest
+from projectk.models import MICRO, Guards, PairStatus, Side
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.workflows.harness import eventually, pair_config, start_pair, wait_state, worker
 from workflows.pair import PairWorkflow

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from projectk.ledger import Ledger, OrderStatus, create_ledger_engine, upgrade
+from adapters.ledger import Ledger, OrderStatus, create_ledger_engine, upgrade
 from tests.fakes import make_fill
 from tests.temporal_env import env_address
 from tests.workflows.harness import pair_config, start_pair, wait_state
@@ -35,7 +35,7 @@ def _spawn_worker(tmp_path: Path, address: str, task_queue: str) -> subprocess.P
     }
     log = (tmp_path / "worker.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "projectk", "worker"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "cli", "worker"], env=env, stdout=log, stderr=log
     )
 
 

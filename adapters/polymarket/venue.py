@@ -1,0 +1,280 @@
+"""The CLOB venue: quote, sign, post, follow and cancel through the unmodified py-clob-client-v2.
+
+Invariants:
+- `sign` does no network I/O beyond opening the wallet's client once; it returns the signed order
+  (public) whose EIP-712 hash is the order id. The key never leaves `ClobSessions`.
+- `post` looks the order up by its hash before anything else when it may already have been sent
+  (any retry, any unknown answer); re-posting the same signed order is its only retry, and
+  "Duplicated." counts as posted. It never signs or posts a different order.
+- Every post answer is classified (see `schemas`): accepted -> result; FOK/FAK kill
+  -> result with nothing filled; temporary or unknown -> retryable `ApplicationError` (429 with
+  `next_retry_delay` = Retry-After); any other rejection -> non-retryable `OrderRejected`.
+- `follow` only reads and cancels, so it is safe to retry from the start; at the deadline it
+  cancels what rests and re-reads the order, so fills that raced the cancel are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from py_clob_client_v2.client import ClobClient
+from py_clob_client_v2.clob_types import OrderMarketCancelParams, OrderPayload, TradeParams
+from py_clob_client_v2.config import get_contract_config
+from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
+from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
+from py_clob_client_v2.order_utils.model.side import Side as WireSide
+from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV2
+from temporalio import activity
+
+from adapters.polymarket import schemas as wire
+from adapters.polymarket.book import ClobBooks
+from adapters.polymarket.errors import post_failure, read_failure
+from adapters.polymarket.schemas import Verdict
+from adapters.polymarket.session import ClobCallError, ClobSessions, beat, call
+from projectk.messages import (
+    CancelOrdersInput,
+    CancelOrdersResult,
+    FollowOrderInput,
+    FollowOrderResult,
+    OrderTrade,
+    PostOrderInput,
+    PostOrderResult,
+    Quote,
+    QuoteInput,
+    SignedOrder,
+    SignOrderInput,
+    VenueOrderState,
+    Wallet,
+)
+from projectk.models import Side, SignatureType
+from projectk.order_amounts import order_amounts
+
+ZERO32 = "0x" + "00" * 32
+UNAUTHORIZED = 401
+TRADE_SETTLE_WAIT_S = 20.0  # after the order is terminal, wait this long for trade receipts
+
+
+class ClobVenue:
+    """Orders on a CLOB V2 (the live Polymarket CLOB or the sandbox)."""
+
+    def __init__(self, sessions: ClobSessions, books: ClobBooks | None = None) -> None:
+        self._sessions = sessions
+        self._books = books or ClobBooks(sessions)
+
+    async def quote(self, data: QuoteInput) -> Quote:
+        """Return the book, tick size, minimum size, neg-risk flag and market state."""
+        return await self._books.quote(data)
+
+    async def sign(self, data: SignOrderInput) -> SignedOrder:
+        """Build and sign the V2 order of an intent with the follower's key."""
+        client = await self._client(data.wallet)
+        return await asyncio.to_thread(self._build, client.builder.signer, data)
+
+    def _build(self, signer: Any, data: SignOrderInput) -> SignedOrder:
+        intent, wallet = data.intent, data.wallet
+        amounts = order_amounts(
+            intent.side, intent.shares_micro, intent.limit_price, data.tick_size, data.order_type
+        )
+        config = get_contract_config(self._sessions.endpoint.chain_id)
+        exchange = config.neg_risk_exchange_v2 if data.neg_risk else config.exchange_v2
+        builder = ExchangeOrderBuilderV2(exchange, self._sessions.endpoint.chain_id, signer)
+        wallet_signed = wallet.signature_type is SignatureType.POLY_1271
+        order = builder.build_signed_order(
+            OrderDataV2(
+                maker=wallet.funder,
+                tokenId=intent.token_id,
+                makerAmount=str(amounts.maker_micro),
+                takerAmount=str(amounts.taker_micro),
+                side=WireSide.BUY if intent.side is Side.BUY else WireSide.SELL,
+                signer=wallet.funder if wallet_signed else signer.address(),
+                signatureType=SignatureTypeV2(int(wallet.signature_type)),
+                metadata=ZERO32,
+                builder=ZERO32,
+                expiration=str(data.expiration),
+            )
+        )
+        order_id = builder.build_order_hash(builder.build_order_typed_data(order))
+        return SignedOrder(
+            order_id=order_id,
+            order_type=data.order_type,
+            token_id=intent.token_id,
+            side=intent.side,
+            limit_price=intent.limit_price,
+            maker_amount_micro=amounts.maker_micro,
+            taker_amount_micro=amounts.taker_micro,
+            neg_risk=data.neg_risk,
+            wire={
+                k: str(int(v) if k in ("side", "signatureType") else v)
+                for k, v in vars(order).items()
+            },
+        )
+
+    async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
+        """Post a signed order once; on a retry or an unknown answer, look it up first."""
+        order = data.order
+        client = await self._client(data.wallet)
+        if attempt > 1:
+            found = await self._lookup(data)
+            if found is not None:
+                return found
+        try:
+            body = await call(lambda: client.post_order(_to_wire(order), order.order_type.value))
+            verdict = wire.classify_post_answer(body)
+        except ClobCallError as err:
+            body = None
+            verdict = wire.classify_post_error(err.status, err.text, err.retry_after)
+            if err.status == UNAUTHORIZED:
+                self._sessions.forget(data.wallet)
+        if verdict.verdict is Verdict.ACCEPTED and not verdict.duplicate:
+            return _accepted(order, body)
+        if verdict.verdict is Verdict.REJECTED and verdict.killed:
+            return PostOrderResult(
+                order_id=order.order_id, state=VenueOrderState.KILLED, reason=verdict.reason
+            )
+        if verdict.verdict is not Verdict.REJECTED or verdict.retryable:
+            found = await self._lookup(data)  # unknown, duplicate or temporary: ask by hash
+            if found is not None:
+                return found
+        raise post_failure(verdict)
+
+    async def _lookup(self, data: PostOrderInput) -> PostOrderResult | None:
+        client = await self._client(data.wallet)
+        body = await self._read(data.wallet, lambda: client.get_order(data.order.order_id))
+        found = wire.parse_order(body)
+        if found is None:
+            return None
+        activity.logger.info("order %s found by hash (%s)", found.order_id, found.state.value)
+        return PostOrderResult(
+            order_id=found.order_id,
+            state=found.state,
+            reason="found by hash",
+            trade_ids=list(found.trade_ids),
+            filled_shares_micro=found.matched_shares_micro,
+        )
+
+    async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
+        """Poll the order and its trades until terminal; cancel the rest at the deadline."""
+        order, posted = data.order, data.posted
+        if posted.state is VenueOrderState.KILLED:
+            return FollowOrderResult(order_id=order.order_id, state=VenueOrderState.KILLED)
+        client = await self._client(data.wallet)
+        cancelled = False
+        while True:
+            beat()
+            found = wire.parse_order(
+                await self._read(data.wallet, lambda: client.get_order(order.order_id))
+            )
+            state = found.state if found else VenueOrderState.MISSING
+            due = data.cancel_now or datetime.now(UTC) >= data.deadline
+            if state is VenueOrderState.LIVE and due and not cancelled:
+                await self._read(
+                    data.wallet, lambda: client.cancel_order(OrderPayload(orderID=order.order_id))
+                )
+                cancelled = True
+                continue  # re-read: a fill may have raced the cancel
+            if state is not VenueOrderState.LIVE:
+                break
+            await asyncio.sleep(data.poll_interval_s)
+        trade_ids = list(found.trade_ids) if found else list(posted.trade_ids)
+        trades = await self._settled_trades(data, trade_ids)
+        return _followed(order.order_id, state, trades, cancelled)
+
+    async def _settled_trades(
+        self, data: FollowOrderInput, trade_ids: list[str]
+    ) -> list[OrderTrade]:
+        client = await self._client(data.wallet)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + TRADE_SETTLE_WAIT_S
+        while True:
+            trades: list[OrderTrade] = []
+            for trade_id in trade_ids:
+                params = TradeParams(id=trade_id)
+                rows = await self._read(
+                    data.wallet, partial(client.get_trades, params, only_first_page=True)
+                )
+                for row in rows:
+                    trade = wire.parse_trade(row, data.order.order_id)
+                    if trade is not None and trade.trade_id == trade_id:
+                        trades.append(trade)
+            if all(wire.is_settled(t) for t in trades) or loop.time() >= until:
+                return trades
+            beat()
+            await asyncio.sleep(data.poll_interval_s)
+
+    async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
+        """Cancel the wallet's open orders in the given tokens (all of them when none given)."""
+        client = await self._client(data.wallet)
+        answers = []
+        if not data.token_ids:
+            answers.append(await self._read(data.wallet, client.cancel_all))
+        for token in data.token_ids:
+            params = OrderMarketCancelParams(asset_id=token)
+            answers.append(
+                await self._read(data.wallet, partial(client.cancel_market_orders, params))
+            )
+        cancelled = [str(i) for a in answers if isinstance(a, dict) for i in a.get("canceled", [])]
+        return CancelOrdersResult(cancelled=cancelled)
+
+    async def _client(self, wallet: Wallet) -> ClobClient:
+        try:
+            return await self._sessions.client(wallet)
+        except ClobCallError as err:
+            raise read_failure(err) from None
+
+    async def _read(self, wallet: Wallet, fn: Callable[[], Any]) -> Any:
+        try:
+            return await call(fn)
+        except ClobCallError as err:
+            if err.status == UNAUTHORIZED:  # stale API credentials: derive them again on retry
+                self._sessions.forget(wallet)
+            raise read_failure(err) from None
+
+
+def _to_wire(order: SignedOrder) -> SignedOrderV2:
+    fields = dict(order.wire)
+    return SignedOrderV2(
+        **{
+            **fields,
+            "side": WireSide(int(fields["side"])),
+            "signatureType": SignatureTypeV2(int(fields["signatureType"])),
+        }
+    )
+
+
+def _accepted(order: SignedOrder, body: object) -> PostOrderResult:
+    answer = body if isinstance(body, dict) else {}
+    status = str(answer.get("status", "")).lower()
+    state = VenueOrderState.LIVE if status in ("live", "delayed") else VenueOrderState.MATCHED
+    # A matched taker BUY reports pUSD as makingAmount and shares as takingAmount; SELL the reverse.
+    making, taking = (
+        wire.to_micro(answer.get("makingAmount")),
+        wire.to_micro(answer.get("takingAmount")),
+    )
+    shares, notional = (taking, making) if order.side is Side.BUY else (making, taking)
+    return PostOrderResult(
+        order_id=str(answer.get("orderID") or order.order_id),
+        state=state,
+        trade_ids=[str(t) for t in answer.get("tradeIDs") or []],
+        tx_hashes=[str(t) for t in answer.get("transactionsHashes") or []],
+        filled_shares_micro=shares,
+        notional_micro=notional,
+    )
+
+
+def _followed(
+    order_id: str, state: VenueOrderState, trades: list[OrderTrade], cancelled: bool
+) -> FollowOrderResult:
+    counted = wire.filled_trades(trades)
+    return FollowOrderResult(
+        order_id=order_id,
+        state=state,
+        filled_shares_micro=sum(t.shares_micro for t in counted),
+        notional_micro=sum(t.notional_micro for t in counted),
+        fee_micro=sum(t.fee_micro for t in counted),
+        trades=trades,
+        cancelled_rest=cancelled,
+    )

@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `projectk` CLI (how tools start workers with this interpreter)."""
+
+from cli import main
+
+main()

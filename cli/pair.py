@@ -1,0 +1,185 @@
+"""`projectk pair …` and `projectk stop`: register and steer pairs from the server's shell.
+
+Invariant: bad input prints a clear message and exits non-zero with nothing written and no
+workflow started (validation happens in `PairService` before any write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import click
+from pydantic import ValidationError
+
+from adapters.ledger import open_ledger
+from adapters.temporal import TemporalUnavailableError, connect
+from cli.common import UserError, get_settings, run
+from control.pair_input import config_from_options
+from control.pairs import PairError, PairService, build_pair_service
+from projectk.money import AmountError, format_micro, parse_micro
+from projectk.settings import Settings
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def pair_service(settings: Settings) -> AsyncIterator[PairService]:
+    """Yield a PairService wired to the configured Temporal, ledger and vault."""
+    try:
+        client = await connect(settings)
+    except TemporalUnavailableError as exc:
+        raise UserError(str(exc)) from None
+    yield build_pair_service(settings, client, open_ledger(settings))
+
+
+def _call(ctx: click.Context, action: Callable[[PairService], Awaitable[T]]) -> T:
+    async def go() -> T:
+        async with pair_service(get_settings(ctx)) as service:
+            return await action(service)
+
+    try:
+        return run(go())
+    except PairError as exc:
+        raise UserError(str(exc)) from None
+
+
+@click.group()
+def pair() -> None:
+    """Register, inspect and steer pairs."""
+
+
+@pair.command("add")
+@click.argument("name")
+@click.option("--source", required=True, help="Wallet to follow (checksummed address).")
+@click.option("--follower", required=True, help="Wallet that mirrors it (checksummed address).")
+@click.option("--key-ref", required=True, help="The follower's key in the vault: vault://NAME.")
+@click.option("--budget", required=True, help="Total pUSD the pair may commit, e.g. 250.")
+@click.option("--funder", default=None, help="Address holding the funds, if not the follower.")
+@click.option("--signature-type", type=click.IntRange(0, 3), default=0, show_default=True)
+@click.option(
+    "--sizing",
+    type=click.Choice(["fixed", "proportional", "percent_shares"]),
+    default="fixed",
+    show_default=True,
+)
+@click.option("--amount", default="5", show_default=True, help="pUSD, ratio or percent.")
+@click.option("--slippage-bps", type=int, default=300, show_default=True)
+@click.option("--max-failures", type=int, default=3, show_default=True)
+@click.option("--max-order", default=None, help="Largest single order, pUSD.")
+@click.option("--daily-loss-limit", default=None, help="Pause after losing this much in a day.")
+@click.option(
+    "--order-type",
+    type=click.Choice(["FAK", "FOK", "GTC"]),
+    default="FAK",
+    show_default=True,
+    help="FAK takes what the book has now, FOK all or nothing; GTC rests until the mirror's "
+    "deadline and, like any resting order, needs the market's minimum size (usually 5 shares).",
+)
+@click.option("--buys-only", is_flag=True, help="Do not mirror the source's sells.")
+@click.pass_context
+def add(ctx: click.Context, /, name: str, **opts: object) -> None:
+    """Register pair NAME and start mirroring."""
+    try:
+        config = config_from_options(name, opts)
+    except (AmountError, ValidationError, ValueError) as exc:
+        raise UserError(_readable(exc)) from None
+
+    async def go(service: PairService) -> None:
+        cursor = service.latest_cursor(config.source)
+        await service.add(config, start_cursor=cursor)
+
+    _call(ctx, go)
+    click.echo(f"pair {name} registered and running: {config.source} -> {config.follower}")
+
+
+@pair.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Include removed pairs.")
+@click.pass_context
+def list_(ctx: click.Context, include_removed: bool) -> None:
+    """List registered pairs."""
+    records = open_ledger(get_settings(ctx)).list_pairs(include_removed=include_removed)
+    if not records:
+        click.echo("no pairs yet: register one with `projectk pair add`")
+        return
+    for record in records:
+        config = record.config
+        click.echo(
+            f"{config.pair_id:20} {record.status.value:8} {config.source} -> {config.follower}"
+            f"  budget {format_micro(config.budget_micro)} pUSD"
+        )
+
+
+@pair.command("show")
+@click.argument("name")
+@click.pass_context
+def show(ctx: click.Context, name: str) -> None:
+    """Show a pair's live state from its workflow."""
+    state = _call(ctx, lambda service: service.state(name))
+    click.echo(state.model_dump_json(indent=2))
+
+
+@pair.command("pause")
+@click.argument("name")
+@click.pass_context
+def pause(ctx: click.Context, name: str) -> None:
+    """Pause a pair (no new mirror orders)."""
+    _call(ctx, lambda service: service.pause(name))
+    click.echo(f"pair {name} paused")
+
+
+@pair.command("resume")
+@click.argument("name")
+@click.pass_context
+def resume(ctx: click.Context, name: str) -> None:
+    """Resume a paused, blocked or stopped pair."""
+    _call(ctx, lambda service: service.resume(name))
+    click.echo(f"pair {name} resumed")
+
+
+@pair.command("budget")
+@click.argument("name")
+@click.argument("amount")
+@click.pass_context
+def budget(ctx: click.Context, name: str, amount: str) -> None:
+    """Set a pair's total budget in pUSD."""
+    try:
+        micro = parse_micro(amount, what="budget")
+    except AmountError as exc:
+        raise UserError(str(exc)) from None
+    _call(ctx, lambda service: service.set_budget(name, micro))
+    click.echo(f"pair {name} budget set to {format_micro(micro)} pUSD")
+
+
+@pair.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def remove(ctx: click.Context, name: str, yes: bool) -> None:
+    """Remove a pair: cancel its in-flight orders and end its workflow."""
+    if not yes:
+        click.confirm(f"Remove pair {name}?", abort=True)
+    _call(ctx, lambda service: service.remove(name))
+    click.echo(f"pair {name} removed")
+
+
+@click.command("stop")
+@click.option("--all", "stop_all", is_flag=True, required=True, help="Stop every pair.")
+@click.option("--reason", default="emergency stop from the CLI", show_default=True)
+@click.pass_context
+def stop(ctx: click.Context, stop_all: bool, reason: str) -> None:
+    """Emergency-stop every pair (cancels open orders; only resume restarts a pair)."""
+    del stop_all
+    stopped = _call(ctx, lambda service: service.stop_all(reason))
+    click.echo(f"emergency stop sent to {len(stopped)} pair(s)")
+
+
+def _readable(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "value"
+            parts.append(f"{where}: {error['msg']}")
+        return "invalid pair: " + "; ".join(parts)
+    return str(exc)

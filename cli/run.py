@@ -1,0 +1,41 @@
+"""`projectk worker` and `projectk demo`: the long-running commands."""
+
+from __future__ import annotations
+
+import click
+
+from adapters.temporal import TemporalUnavailableError
+from cli.common import UserError, get_settings, run
+from cli.tools.devserver import DevServerError
+from control.pairs import PairError
+
+
+@click.command("worker")
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a worker: every workflow and activity, until SIGTERM."""
+    from workers.main import WorkerConfigError, run_worker  # the composition root, loaded on use
+
+    try:
+        run(run_worker(get_settings(ctx)))
+    except (WorkerConfigError, TemporalUnavailableError) as exc:
+        raise UserError(str(exc)) from None
+
+
+@click.command("demo")
+@click.option("--duration", type=float, default=None, help="Stop by itself after SECONDS.")
+@click.option(
+    "--block-time", type=float, default=2.0, show_default=True, help="Sandbox block time (s)."
+)
+@click.pass_context
+def demo(ctx: click.Context, duration: float | None, block_time: float) -> None:
+    """Run the demo on the local sandbox; every process it starts is stopped at the end."""
+    from cli.tools.demo import DemoError, DemoOptions, run_demo
+
+    options = DemoOptions(duration_s=duration, block_time_s=block_time)
+    try:
+        run(run_demo(get_settings(ctx), options, click.echo))
+    except KeyboardInterrupt:
+        click.echo("demo interrupted; everything it started has been stopped")
+    except (DemoError, DevServerError, TemporalUnavailableError, PairError) as exc:
+        raise UserError(str(exc)) from None

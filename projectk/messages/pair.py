@@ -1,0 +1,100 @@
+"""Payloads of the pair flow: PairWorkflow's input, its signals and updates, and the
+activities it calls (fill long-poll, skips, alerts).
+
+Invariant: frozen pydantic models with defaults on new fields, so histories decode after
+additions; none carries a secret (keys are named by `key_ref` only).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from projectk.models import (
+    AlertLevel,
+    FillCursor,
+    Frozen,
+    Guards,
+    OrderType,
+    PairConfig,
+    PairState,
+    Side,
+    Sizing,
+    SourceFill,
+)
+
+
+class PairWorkflowInput(Frozen):
+    """Start (or continue-as-new) input of PairWorkflow."""
+
+    config: PairConfig
+    state: PairState | None = None  # set when continuing as new
+    poll_timeout_s: float = Field(default=300.0, gt=0)  # long-poll length of wait_for_fills
+    start_cursor: FillCursor | None = None  # where a new pair starts reading fills
+    claim_check_every_s: float = Field(default=21_600.0, gt=0)  # claims: held markets ended?
+
+
+class ConfigPatch(Frozen):
+    """A validated change to a running pair's configuration (the update_config update)."""
+
+    budget_micro: int | None = Field(default=None, gt=0)
+    sizing: Sizing | None = None
+    guards: Guards | None = None
+    order_type: OrderType | None = None
+
+
+class StopRequest(Frozen):
+    """Argument of the emergency_stop signal."""
+
+    reason: str = "emergency stop"
+
+
+class WaitForFillsInput(Frozen):
+    """Long-poll for a source wallet's fills strictly after a cursor."""
+
+    pair_id: str
+    source: str
+    cursor: FillCursor
+    timeout_s: float = Field(default=300.0, gt=0)
+
+
+class FillBatch(Frozen):
+    """Fills after the input cursor, oldest first, and the cursor to poll from next."""
+
+    fills: list[SourceFill] = Field(default_factory=list)
+    cursor: FillCursor
+    # Fill ids a chain reorganisation removed that the poller may already have been given; when
+    # non-empty, `cursor` may be *before* the input cursor: the poller rewinds to it (fills it
+    # already handled come again and are recognised by id).
+    retracted: list[str] = Field(default_factory=list)
+
+
+class SkippedFill(Frozen):
+    """A fill the pair decided not to mirror, and why."""
+
+    fill_id: str
+    token_id: str
+    side: Side
+    reason: str
+
+
+class RecordSkipsInput(Frozen):
+    """Record the fills a pair skipped."""
+
+    pair_id: str
+    skips: list[SkippedFill]
+
+
+class RaiseAlertInput(Frozen):
+    """Raise an operator alert, once per dedup key."""
+
+    dedup_key: str
+    level: AlertLevel
+    kind: str
+    message: str
+    pair_id: str | None = None
+
+
+class RecordResult(Frozen):
+    """How many rows a ledger write created (0 when it was already there)."""
+
+    written: int = 0

@@ -1,0 +1,287 @@
+"""Ledger writes: each is idempotent by its natural key, and states only move forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.ledger import (
+    AlertKind,
+    AlertLevel,
+    ClaimStatus,
+    ClaimUpdate,
+    Execution,
+    Ledger,
+    OrderStatus,
+    UnknownOrderError,
+)
+from adapters.ledger.tables import ALERTS, CLAIMS, EXECUTIONS, MIRROR_ORDERS, PAIRS, SOURCE_FILLS
+from projectk.models import (
+    MICRO,
+    FillCursor,
+    Guards,
+    MirrorOutcome,
+    MirrorReport,
+    OrderType,
+    PairStatus,
+    SignatureType,
+    Sizing,
+    SizingMode,
+    SourceFill,
+)
+from tests.adapters.ledger.conftest import FOLLOWER, T0, Clock, make_config, make_fill, make_intent
+
+ORDER_HASH = "0x" + "ab" * 32
+CONDITION = "0x" + "cd" * 32
+
+
+def rows(ledger: Ledger, table: Table) -> int:
+    with ledger.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def filled(fill: SourceFill, **changes: object) -> MirrorReport:
+    values: dict[str, object] = {
+        "fill_id": fill.fill_id,
+        "outcome": MirrorOutcome.FILLED,
+        "token_id": fill.token_id,
+        "side": fill.side,
+        "filled_shares_micro": fill.shares_micro,
+        "notional_micro": 5_100_000,
+        "fee_micro": 12,
+        "order_id": ORDER_HASH,
+    }
+    values.update(changes)
+    return MirrorReport.model_validate(values)
+
+
+def test_registry_round_trips_a_pair_config_exactly(ledger: Ledger) -> None:
+    config = make_config(
+        funder="0x3333333333333333333333333333333333333333",
+        signature_type=SignatureType.POLY_GNOSIS_SAFE,
+        sizing=Sizing(mode=SizingMode.PROPORTIONAL, ratio=Decimal("0.123456789")),
+        guards=Guards(slippage_bps=150, daily_loss_limit_micro=7 * MICRO, buys_only=True),
+        order_type=OrderType.GTC,
+    )
+    stored = ledger.upsert_pair(config, PairStatus.ACTIVE)
+    assert stored.config == config
+    read = ledger.get_pair("p1")
+    assert read is not None and read.config == config and read.status is PairStatus.ACTIVE
+    assert read.created_at == T0 and read.created_at.tzinfo is not None
+
+
+def test_upsert_pair_twice_keeps_one_unchanged_row(ledger: Ledger, clock: Clock) -> None:
+    first = ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    clock.advance()
+    assert ledger.upsert_pair(make_config(), PairStatus.ACTIVE) == first
+    assert rows(ledger, PAIRS) == 1
+
+
+def test_upsert_pair_replaces_the_config_and_keeps_created_at(ledger: Ledger, clock: Clock) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    later = clock.advance()
+    changed = ledger.upsert_pair(make_config(budget_micro=7 * MICRO), PairStatus.PAUSED)
+    assert changed.config.budget_micro == 7 * MICRO and changed.status is PairStatus.PAUSED
+    assert (changed.created_at, changed.updated_at) == (T0, later)
+
+
+def test_pair_status_and_removal(ledger: Ledger, clock: Clock) -> None:
+    ledger.upsert_pair(make_config("p1"), PairStatus.ACTIVE)
+    ledger.upsert_pair(make_config("p2"), PairStatus.ACTIVE)
+    removed_at = clock.advance()
+    removed = ledger.set_pair_status("p1", PairStatus.REMOVED)
+    assert removed is not None and removed.removed_at == removed_at
+    clock.advance()
+    assert ledger.set_pair_status("p1", PairStatus.REMOVED) == removed
+    assert [p.pair_id for p in ledger.list_pairs()] == ["p2"]
+    assert [p.pair_id for p in ledger.list_pairs(include_removed=True)] == ["p1", "p2"]
+    again = ledger.set_pair_status("p1", PairStatus.ACTIVE)
+    assert again is not None and again.removed_at is None
+    assert ledger.set_pair_status("nope", PairStatus.PAUSED) is None
+
+
+def test_record_fill_once_and_exactly(ledger: Ledger) -> None:
+    price = Decimal("0.1234567890123456789012345678")
+    in_cest = datetime(2026, 11, 21, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    fill = make_fill(price=price, block_time=in_cest)
+    assert ledger.record_fill(fill) is True
+    assert ledger.record_fill(fill) is False
+    assert rows(ledger, SOURCE_FILLS) == 1
+    stored = ledger.get_fill(fill.fill_id)
+    assert stored is not None and stored.price == price and str(stored.price) == str(price)
+    assert stored.block_time == T0 and stored.block_time.tzinfo == UTC
+    assert stored.detected_at == T0 and stored.exchange == fill.exchange
+
+
+def test_fills_after_a_cursor_in_chain_order_without_retracted(ledger: Ledger) -> None:
+    fills = [make_fill(1, 101), make_fill(0, 100), make_fill(5, 100), make_fill(0, 102)]
+    for fill in fills:
+        ledger.record_fill(fill)
+    after = ledger.fills_after(fills[0].wallet, FillCursor(block=100, log_index=0), limit=10)
+    assert [(f.block_number, f.log_index) for f in after] == [(100, 5), (101, 1), (102, 0)]
+    assert all(type(f) is SourceFill for f in after)
+    assert ledger.retract_fill(fills[2].fill_id) is True
+    assert ledger.retract_fill(fills[2].fill_id) is False
+    after = ledger.fills_after(fills[0].wallet, FillCursor(block=100, log_index=0), limit=1)
+    assert [(f.block_number, f.log_index) for f in after] == [(101, 1)]
+    assert len(ledger.list_fills(include_retracted=True)) == 4
+    assert ledger.latest_fill_cursor(fills[0].wallet) == FillCursor(block=102, log_index=0)
+    assert ledger.latest_fill_cursor(FOLLOWER) is None
+    assert ledger.record_fill(fills[2]) is True  # back after the reorg
+    assert ledger.record_fill(fills[2]) is False
+    assert len(ledger.list_fills()) == 4
+
+
+def test_order_flow_is_idempotent_at_every_step(ledger: Ledger, clock: Clock) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    fill = make_fill()
+    assert ledger.record_intent(make_intent(fill)) is True
+    assert ledger.record_intent(make_intent(fill)) is False
+    clock.advance()
+    assert ledger.mark_posted("p1", fill.fill_id, ORDER_HASH) is True
+    posted = ledger.get_order("p1", fill.fill_id)
+    clock.advance()
+    assert ledger.mark_posted("p1", fill.fill_id, ORDER_HASH) is False
+    assert ledger.get_order("p1", fill.fill_id) == posted
+    assert ledger.record_outcome("p1", filled(fill)) is True
+    done = ledger.get_order("p1", fill.fill_id)
+    clock.advance()
+    assert ledger.record_outcome("p1", filled(fill)) is False
+    assert ledger.get_order("p1", fill.fill_id) == done
+    assert rows(ledger, MIRROR_ORDERS) == 1
+    assert done is not None and done.status is OrderStatus.FILLED
+    assert (done.order_id, done.filled_shares_micro, done.fee_micro) == (ORDER_HASH, 10 * MICRO, 12)
+    assert done.limit_price == Decimal("0.51") and done.intended_shares_micro == 10 * MICRO
+
+
+def test_terminal_outcome_is_never_overwritten(ledger: Ledger) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    fill = make_fill()
+    ledger.record_intent(make_intent(fill))
+    ledger.mark_posted("p1", fill.fill_id, ORDER_HASH)
+    ledger.record_outcome("p1", filled(fill))
+    late_failure = filled(fill, outcome=MirrorOutcome.FAILED, reason="late", filled_shares_micro=0)
+    assert ledger.record_outcome("p1", late_failure) is False
+    assert ledger.record_intent(make_intent(fill)) is False
+    assert ledger.record_skip("p1", fill.fill_id, fill.token_id, fill.side, "late") is False
+    assert ledger.mark_posted("p1", fill.fill_id, "0x" + "ef" * 32) is False
+    order = ledger.get_order("p1", fill.fill_id)
+    assert order is not None and order.status is OrderStatus.FILLED and order.reason == ""
+    assert order.order_id == ORDER_HASH and order.filled_shares_micro == 10 * MICRO
+
+
+def test_a_skip_never_hides_a_posted_order(ledger: Ledger) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    fill, other = make_fill(0), make_fill(1)
+    ledger.record_intent(make_intent(fill))
+    ledger.mark_posted("p1", fill.fill_id, ORDER_HASH)
+    assert ledger.record_skip("p1", fill.fill_id, fill.token_id, fill.side, "guard") is False
+    order = ledger.get_order("p1", fill.fill_id)
+    assert order is not None and order.status is OrderStatus.POSTED
+    ledger.record_intent(make_intent(other))
+    assert ledger.record_skip("p1", other.fill_id, other.token_id, other.side, "slippage")
+    assert ledger.record_skip("p1", other.fill_id, other.token_id, other.side, "slippage") is False
+    skipped = ledger.get_order("p1", other.fill_id)
+    assert skipped is not None
+    assert (skipped.status, skipped.reason) == (OrderStatus.SKIPPED, "slippage")
+
+
+def test_outcome_without_intent_and_order_queries(ledger: Ledger, clock: Clock) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    first, second = make_fill(0), make_fill(1)
+    failed = filled(first, outcome=MirrorOutcome.FAILED, order_id=None, reason="market closed")
+    assert ledger.record_outcome("p1", failed) is True
+    clock.advance(60)
+    ledger.record_skip("p1", second.fill_id, second.token_id, second.side, "buys only")
+    assert [o.fill_id for o in ledger.list_orders(pair_id="p1")] == [second.fill_id, first.fill_id]
+    assert [o.reason for o in ledger.list_orders(statuses=[OrderStatus.FAILED])] == [
+        "market closed"
+    ]
+    assert len(ledger.list_orders(since=T0 + timedelta(seconds=30))) == 1
+    assert len(ledger.list_orders(until=T0 + timedelta(seconds=30))) == 1
+    assert ledger.list_orders(pair_id="p2") == []
+
+
+def test_posting_without_intent_is_an_error(ledger: Ledger) -> None:
+    with pytest.raises(UnknownOrderError):
+        ledger.mark_posted("p1", "0xabc:1", ORDER_HASH)
+
+
+def test_orders_do_not_wait_for_the_registry(ledger: Ledger) -> None:
+    # The CLI starts a pair's workflow before its registry write commits.
+    assert ledger.record_intent(make_intent(make_fill(), pair_id="not-yet-registered")) is True
+
+
+def test_executions_once_and_tx_hash_added_later(ledger: Ledger) -> None:
+    ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
+    fill = make_fill()
+    ledger.record_intent(make_intent(fill))
+    trade = Execution(
+        pair_id="p1",
+        fill_id=fill.fill_id,
+        order_id=ORDER_HASH,
+        trade_id="trade-1",
+        side=fill.side,
+        shares_micro=4 * MICRO,
+        price=Decimal("0.505"),
+        notional_micro=2_020_000,
+        fee_micro=3,
+        executed_at=T0,
+    )
+    assert ledger.record_execution(trade) is True
+    assert ledger.record_execution(trade) is False
+    settled = trade.model_copy(update={"tx_hash": "0x" + "12" * 32})
+    assert ledger.record_execution(settled) is False
+    assert ledger.record_execution(trade) is False  # a later call without it keeps the hash
+    assert ledger.list_executions(pair_id="p1") == [settled]
+    assert rows(ledger, EXECUTIONS) == 1
+    orphan = trade.model_copy(update={"fill_id": "0xnone:0", "trade_id": "trade-2"})
+    with pytest.raises(IntegrityError):
+        ledger.record_execution(orphan)
+
+
+def test_claims_move_forward_only(ledger: Ledger, clock: Clock) -> None:
+    def claim(status: ClaimStatus, **changes: object) -> ClaimUpdate:
+        return ClaimUpdate(follower=FOLLOWER, condition_id=CONDITION, status=status, **changes)
+
+    waiting = ledger.upsert_claim(claim(ClaimStatus.WAITING))
+    clock.advance()
+    assert ledger.upsert_claim(claim(ClaimStatus.WAITING)) == waiting
+    tx = "0x" + "34" * 32
+    sent = ledger.upsert_claim(claim(ClaimStatus.SENT, tx_hash=tx))
+    assert (sent.status, sent.tx_hash, sent.updated_at) == (ClaimStatus.SENT, tx, clock.now)
+    clock.advance()
+    assert ledger.upsert_claim(claim(ClaimStatus.WAITING)) == sent
+    assert ledger.upsert_claim(claim(ClaimStatus.SENT, tx_hash=tx)) == sent
+    done = ledger.upsert_claim(claim(ClaimStatus.REDEEMED, payout_micro=9 * MICRO, gas_used=90_000))
+    assert (done.status, done.tx_hash, done.payout_micro) == (ClaimStatus.REDEEMED, tx, 9 * MICRO)
+    assert done.completed_at == clock.now
+    clock.advance()
+    assert ledger.upsert_claim(claim(ClaimStatus.LOST, payout_micro=0)) == done
+    assert ledger.get_claim(FOLLOWER, CONDITION) == done
+    assert ledger.list_claims(statuses=[ClaimStatus.REDEEMED]) == [done]
+    assert rows(ledger, CLAIMS) == 1
+
+
+def test_alerts_are_queued_once_and_delivered_once(ledger: Ledger) -> None:
+    critical, blocked = AlertLevel.CRITICAL, AlertKind.BLOCKED
+    assert ledger.record_alert("blocked:p1:1", critical, blocked, "p1 blocked", "p1")
+    assert not ledger.record_alert("blocked:p1:1", critical, blocked, "again")
+    assert ledger.record_alert("gas:0x2", "high", "low_gas", "0.1 POL left")
+    pending = ledger.pending_alerts()
+    assert [(a.dedup_key, a.level, a.message) for a in pending] == [
+        ("blocked:p1:1", AlertLevel.CRITICAL, "p1 blocked"),
+        ("gas:0x2", AlertLevel.HIGH, "0.1 POL left"),
+    ]
+    assert ledger.mark_alert_delivered(pending[0].id) is True
+    assert ledger.mark_alert_delivered(pending[0].id) is False
+    assert [a.dedup_key for a in ledger.pending_alerts()] == ["gas:0x2"]
+    newest_first = ledger.list_alerts()
+    assert newest_first[1].delivered_at == T0 and newest_first[0].delivered_at is None
+    assert rows(ledger, ALERTS) == 2
+    with pytest.raises(ValueError):
+        ledger.record_alert("x", "urgent", "other", "not a level")

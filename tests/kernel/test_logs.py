@@ -1,0 +1,92 @@
+"""Process logging: JSON lines, secret masking, rotation with private files, CLI wiring."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adapters.temporal.codec import new_key
+from cli import main
+from projectk.logs import LogOptions, options_from_settings, setup_logging
+from tests.settings_env import PASSPHRASE, make_settings
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    """Give the root logger back its handlers and level after each test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def test_json_lines_with_extra_fields_and_masked_secrets(tmp_path: Path) -> None:
+    log_file = tmp_path / "logs" / "projectk.log"
+    key = new_key()
+    rpc_key = "a1b2c3d4e5f6a7b8c9d0"
+    settings = make_settings(
+        tmp_path,
+        log_json=True,
+        log_file=log_file,
+        payload_key=key,
+        rpc_urls=f"https://polygon.example/v2/{rpc_key}",
+    )
+    setup_logging(options_from_settings(settings))
+    log = logging.getLogger("projectk.test")
+    log.info("opened vault with %s", PASSPHRASE, extra={"pair_id": "p1"})
+    log.warning("rpc https://polygon.example/v2/%s timed out", rpc_key)
+    try:
+        raise RuntimeError(f"bad key {key}")
+    except RuntimeError:
+        log.exception("failed")
+    first, rpc, second = (json.loads(line) for line in _lines(log_file))
+    assert first["message"] == "opened vault with ***"
+    assert rpc["message"] == "rpc https://polygon.example/v2/*** timed out"
+    assert first["level"] == "INFO" and first["logger"] == "projectk.test"
+    assert first["pair_id"] == "p1" and first["time"].endswith("+00:00")
+    assert "RuntimeError: bad key ***" in second["exc_info"]
+    text = log_file.read_text()
+    assert PASSPHRASE not in text and key not in text and rpc_key not in text
+
+
+def test_log_file_rotates_and_every_file_is_private(tmp_path: Path) -> None:
+    log_file = tmp_path / "projectk.log"
+    setup_logging(LogOptions(file=log_file, max_bytes=2000, backups=2))
+    for n in range(200):
+        logging.getLogger("projectk.test").info("line %03d %s", n, "x" * 40)
+    files = sorted(tmp_path.glob("projectk.log*"))
+    assert [f.name for f in files] == ["projectk.log", "projectk.log.1", "projectk.log.2"]
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert all(f.stat().st_size <= 2000 for f in files)
+    assert "line 199" in _lines(log_file)[-1]
+
+
+def test_setting_up_twice_keeps_one_handler(tmp_path: Path) -> None:
+    setup_logging(LogOptions(file=tmp_path / "a.log"))
+    setup_logging(LogOptions(file=tmp_path / "a.log"))
+    logging.getLogger("projectk.test").warning("once")
+    assert len(logging.getLogger().handlers) == 1
+    assert len(_lines(tmp_path / "a.log")) == 1
+
+
+def test_cli_logs_as_the_settings_say(tmp_path: Path) -> None:
+    log_file = tmp_path / "cli.log"
+    settings = make_settings(tmp_path, log_json=True, log_file=log_file, log_level="DEBUG")
+    result = CliRunner().invoke(main, ["db", "upgrade"], obj={"settings": settings})
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in _lines(log_file)]
+    assert records and {r["level"] for r in records} >= {"DEBUG"}
