@@ -1,33 +1,42 @@
-"""Chain reads as activities, over an injected web3 client.
+"""Chain reads as activities: outcome-token balances for SELL sizing and reconciliation.
 
-Invariant: reads at an explicit block are deterministic, so retries return the same answer.
+Invariant: thin; the reads and their consistency rules live in `adapters.chain`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from temporalio import activity
-from web3 import AsyncWeb3
 
-from adapters.chain.contracts import CONDITIONAL_TOKENS, ERC1155_BALANCE_ABI
-from projectk.messages import TokenBalance, TokenBalanceInput
+from projectk.messages import PositionsInput, PositionsResult, TokenBalance, TokenBalanceInput
+
+
+class BalanceReader(Protocol):
+    """Outcome-token balances (`adapters.chain.ChainReader`, or a test's fake)."""
+
+    async def token_balance(self, wallet: str, token_id: str, block: int | None = None) -> int:
+        """Return a wallet's balance of one token at a block (None: the latest)."""
+        ...
+
+    async def balances(self, wallet: str, token_ids: list[str]) -> dict[str, int]:
+        """Return the wallet's balance of each token at one (the latest) block."""
+        ...
 
 
 class ChainActivities:
-    """Read outcome-token balances from ConditionalTokens."""
+    """Read outcome-token balances through an injected reader."""
 
-    def __init__(self, w3: AsyncWeb3[Any]) -> None:
-        self._ctf = w3.eth.contract(
-            address=w3.to_checksum_address(CONDITIONAL_TOKENS), abi=ERC1155_BALANCE_ABI
-        )
+    def __init__(self, reader: BalanceReader) -> None:
+        self._reader = reader
 
     @activity.defn(name="token_balance")
     async def token_balance(self, data: TokenBalanceInput) -> TokenBalance:
         """Return a wallet's balance of one outcome token at a block (or the latest)."""
-        call = self._ctf.functions.balanceOf(data.wallet, int(data.token_id))
-        if data.block_number is None:
-            balance = await call.call(block_identifier="latest")
-        else:
-            balance = await call.call(block_identifier=data.block_number)
-        return TokenBalance(shares_micro=int(balance))
+        shares = await self._reader.token_balance(data.wallet, data.token_id, data.block_number)
+        return TokenBalance(shares_micro=shares)
+
+    @activity.defn(name="follower_positions")
+    async def follower_positions(self, data: PositionsInput) -> PositionsResult:
+        """Return the wallet's balance of each token at the latest block."""
+        return PositionsResult(balances=await self._reader.balances(data.wallet, data.token_ids))

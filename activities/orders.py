@@ -11,11 +11,10 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.polymarket import Venue
 from adapters.vault import VaultError
 from projectk import contract
 from projectk.messages import (
@@ -32,30 +31,6 @@ from projectk.messages import (
 )
 
 VAULT_ERROR = contract.ERROR_VAULT
-
-
-class Venue(Protocol):
-    """Where orders go."""
-
-    async def quote(self, data: QuoteInput) -> Quote:
-        """Return the book and market rules of one token."""
-        ...
-
-    async def sign(self, data: SignOrderInput) -> SignedOrder:
-        """Build and sign the order of an intent."""
-        ...
-
-    async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
-        """Post a signed order (a retry looks it up by hash first)."""
-        ...
-
-    async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
-        """Follow an accepted order to a terminal state, cancelling the rest at the deadline."""
-        ...
-
-    async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
-        """Cancel a wallet's open orders."""
-        ...
 
 
 def _vault_failure(err: VaultError) -> ApplicationError:

@@ -14,11 +14,12 @@ from control.pairs import PairError
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run a worker: every workflow and activity, until SIGTERM."""
-    from workers.main import WorkerConfigError, run_worker  # the composition root, loaded on use
+    from adapters.polymarket import VenueConfigError
+    from workers.main import run_worker  # the composition root, loaded on use
 
     try:
         run(run_worker(get_settings(ctx)))
-    except (WorkerConfigError, TemporalUnavailableError) as exc:
+    except (VenueConfigError, TemporalUnavailableError) as exc:
         raise UserError(str(exc)) from None
 
 

@@ -23,6 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.endpoints import resolve_endpoints
 from adapters.ledger import Ledger
 from adapters.ledger.records import PairRecord
 from adapters.temporal import pair_search_attributes
@@ -265,7 +266,6 @@ def build_pair_service(settings: Settings, client: Client, ledger: Ledger) -> Pa
     With a chain (sandbox or live mode) a new pair starts reading fills at the chain head, so
     a wallet's history before the registration is never mirrored.
     """
-    from adapters.chain.detection import chain_head_reader  # only needed when a chain is configured
 
     rules = PairRules(
         budget_ceiling_micro=settings.budget_ceiling_pusd * MICRO,
@@ -273,5 +273,18 @@ def build_pair_service(settings: Settings, client: Client, ledger: Ledger) -> Pa
         poll_timeout_s=settings.fill_poll_timeout_s,
     )
     paper = settings.executor_mode is ExecutorMode.PAPER
-    head = None if paper else chain_head_reader(settings)
+    head = None if paper else _chain_head(resolve_endpoints(settings))
     return PairService(client, ledger, Vault(settings.resolved_vault_path), rules, chain_head=head)
+
+
+def _chain_head(settings: Settings) -> Callable[[], int]:
+    # A new pair starts reading fills after the chain head; no head, no registration.
+    def head() -> int:
+        from adapters.chain import ChainUnavailable, head_block  # loaded on use: it is heavy
+
+        try:
+            return head_block(settings.rpc_urls)
+        except ChainUnavailable as exc:
+            raise PairError(f"cannot read the chain head, nothing was registered: {exc}") from None
+
+    return head

@@ -2,9 +2,8 @@
 polling, do the RPC endpoints answer.
 
 Invariants:
-- Pure functions of what was read, except `probe_rpc`, which sends two read-only JSON-RPC calls
-  (`eth_chainId`, `eth_blockNumber`) and nothing else. The chain tail's own figures come from the
-  snapshot each worker writes (`adapters.chain.detection.stats`).
+- Pure functions of what was read (RPC endpoints by `adapters.chain.probe_rpc`). The chain
+  tail's own figures come from the snapshot each worker writes.
 - Same ledger: every worker advertises the id of the ledger it opened in its Temporal identity
   (`adapters.ledger.reads.worker_identity`); a poller advertising another id means a different
   database. A copy of the right database has the right id, so freshness is checked too: a pair
@@ -16,13 +15,9 @@ Invariants:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
-
-import httpx
 
 from adapters.chain.detection.stats import DetectionStats
 from adapters.ledger.summaries import PairTotals
@@ -30,7 +25,6 @@ from dashboard.overview import POLLER_STALE_AFTER, Level
 from dashboard.temporal_reads import Poller
 from projectk.models import PairState
 
-RPC_TIMEOUT_S = 2.0
 TAIL_STALE_AFTER = timedelta(minutes=2)  # the tail rewrites its figures every few seconds
 TAIL_LAG_WARN_BLOCKS = 10  # about 20 s of Polygon blocks
 FRESHNESS = "ledger up to date with the workflows"
@@ -43,25 +37,6 @@ class Check:
     level: Level
     title: str
     detail: str
-
-
-@dataclass(frozen=True)
-class RpcProbe:
-    """One RPC endpoint's answer (or failure)."""
-
-    endpoint: str  # redacted: scheme://host[:port]
-    chain_id: int | None
-    head_block: int | None
-    latency_ms: int
-    error: str = ""
-
-
-def endpoint_of(url: str) -> str:
-    """Return scheme://host[:port] of a URL, dropping credentials, path and query."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
 
 
 def ledger_identity_check(ledger_id: str | None, workers: Sequence[Poller] | None) -> Check:
@@ -144,39 +119,3 @@ def tail_check(stats: DetectionStats | None, now: datetime) -> Check:
     if stats.head_lag_blocks > TAIL_LAG_WARN_BLOCKS:
         return Check(Level.WARNING, title, "LAGGING: " + detail)
     return Check(Level.OK, title, detail)
-
-
-def probe_rpc(
-    url: str, timeout_s: float = RPC_TIMEOUT_S, client: httpx.Client | None = None
-) -> RpcProbe:
-    """Ask an RPC endpoint for its chain id and head block (read-only calls)."""
-    calls = [
-        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-        {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
-    ]
-    started = time.monotonic()
-    try:
-        if client is None:
-            response = httpx.post(url, json=calls, timeout=timeout_s)
-        else:
-            response = client.post(url, json=calls, timeout=timeout_s)
-        response.raise_for_status()
-        answers = {item["id"]: int(item["result"], 16) for item in response.json()}
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        return RpcProbe(endpoint_of(url), None, None, _ms(started), error=_gist(exc))
-    return RpcProbe(endpoint_of(url), answers.get(1), answers.get(2), _ms(started))
-
-
-def _ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
-
-
-def _gist(exc: Exception) -> str:
-    # Never echo the URL back: httpx puts it (with any key in it) into some messages.
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused or unreachable"
-    if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
-    return f"unexpected answer ({type(exc).__name__})"

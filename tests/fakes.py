@@ -21,16 +21,12 @@ from projectk.messages import (
     FollowOrderInput,
     FollowOrderResult,
     OrderTrade,
-    PositionsInput,
-    PositionsResult,
     PostOrderInput,
     PostOrderResult,
     Quote,
     QuoteInput,
     SignedOrder,
     SignOrderInput,
-    TokenBalance,
-    TokenBalanceInput,
     VenueOrderState,
 )
 from projectk.models import MICRO, Exchange, FillCursor, Side, SourceFill
@@ -181,15 +177,14 @@ class GatedVenue:
         return CancelOrdersResult()
 
 
-@activity.defn(name="token_balance")
-async def fake_token_balance(data: TokenBalanceInput) -> TokenBalance:
-    """Say the source held 100 shares before any sale."""
-    del data
-    return TokenBalance(shares_micro=100 * MICRO)
+class FakeChain:
+    """Chain balances as the mirror and reconciliation read them: the source held 100 shares
+    before any sale, and the follower's balances are unknown (so nothing is repaired)."""
 
+    async def token_balance(self, wallet: str, token_id: str, block: int | None = None) -> int:
+        """Say every wallet held 100 shares."""
+        return 100 * MICRO
 
-@activity.defn(name="follower_positions")
-async def fake_follower_positions(data: PositionsInput) -> PositionsResult:
-    """Report no balances: reconciliation then has nothing to compare and repairs nothing."""
-    del data
-    return PositionsResult()
+    async def balances(self, wallet: str, token_ids: list[str]) -> dict[str, int]:
+        """Report no balances: reconciliation then has nothing to compare."""
+        return {}

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.chain import ChainActivities
     from activities.orders import OrderActivities
-    from activities.positions import PositionActivities
     from projectk.books import AlertSpec
     from projectk.messages import CancelOrdersInput, PositionsInput, Wallet
     from projectk.models import PairState
@@ -64,7 +64,7 @@ class PairUpkeep:
         self._reconciled_at = workflow.now()
         started = state.mirrors_started
         read = await workflow.execute_activity_method(
-            PositionActivities.follower_positions,
+            ChainActivities.follower_positions,
             PositionsInput(wallet=state.config.funder_address, token_ids=sorted(state.positions)),
             start_to_close_timeout=policies.RECONCILE_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,

@@ -9,6 +9,7 @@ Invariants:
 """
 
 from adapters.ledger.engine import (
+    MIGRATIONS_DIR,
     LedgerError,
     create_ledger_engine,
     current_revision,
@@ -18,6 +19,7 @@ from adapters.ledger.engine import (
     redact,
     upgrade,
 )
+from adapters.ledger.feed import LedgerFillFeed
 from adapters.ledger.ledger import Ledger, UnknownOrderError
 from adapters.ledger.reads import LedgerReader
 from adapters.ledger.records import (
@@ -31,9 +33,19 @@ from adapters.ledger.records import (
     OrderStatus,
     PairRecord,
 )
+from adapters.ledger.summaries import (
+    PairSummary,
+    PairTotals,
+    TokenMark,
+    TokenTotals,
+    ledger_id_of,
+    worker_identity,
+)
+from adapters.ledger.types import utcnow
 from projectk.models import AlertKind, AlertLevel
 
 __all__ = [
+    "MIGRATIONS_DIR",
     "AlertKind",
     "AlertLevel",
     "AlertRecord",
@@ -44,16 +56,24 @@ __all__ = [
     "FillRecord",
     "Ledger",
     "LedgerError",
+    "LedgerFillFeed",
     "LedgerReader",
     "OrderRecord",
     "OrderStatus",
     "PairRecord",
+    "PairSummary",
+    "PairTotals",
+    "TokenMark",
+    "TokenTotals",
     "UnknownOrderError",
     "create_ledger_engine",
     "current_revision",
     "head_revision",
+    "ledger_id_of",
     "normalize_url",
     "open_ledger",
     "redact",
     "upgrade",
+    "utcnow",
+    "worker_identity",
 ]

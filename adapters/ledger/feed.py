@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from adapters.ledger import Ledger
+from adapters.ledger.ledger import Ledger
 from projectk.messages import FillBatch
 from projectk.models import FillCursor
 

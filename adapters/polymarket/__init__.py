@@ -1,0 +1,42 @@
+"""The Polymarket venue: quotes, signed orders, posts, follows and cancels on the CLOB (live or the
+sandbox) or on paper; the market directory; the CLOB's wire answers, typed; and the factory that
+builds all of it from settings.
+
+Invariants:
+- A follower's key leaves the vault only inside `session`, into the client's signer.
+- Every CLOB answer is parsed once, here, into typed schemas and then into the kernel's types;
+  nothing above this package reads a wire dict.
+"""
+
+from adapters.polymarket.book import ClobBooks
+from adapters.polymarket.factory import (
+    VenueConfigError,
+    build_market_directory,
+    build_venue,
+    clob_host,
+    probe_clob,
+    reachable,
+)
+from adapters.polymarket.markets import ClobMarketDirectory, MarketDirectory, NoMarkets
+from adapters.polymarket.paper import PaperVenue, ReferencePriceBook
+from adapters.polymarket.session import ClobEndpoint, ClobSessions
+from adapters.polymarket.venue import ClobVenue, Venue
+
+__all__ = [
+    "ClobBooks",
+    "ClobEndpoint",
+    "ClobMarketDirectory",
+    "ClobSessions",
+    "ClobVenue",
+    "MarketDirectory",
+    "NoMarkets",
+    "PaperVenue",
+    "ReferencePriceBook",
+    "Venue",
+    "VenueConfigError",
+    "build_market_directory",
+    "build_venue",
+    "clob_host",
+    "probe_clob",
+    "reachable",
+]

@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import OrderMarketCancelParams, OrderPayload, TradeParams
@@ -56,6 +56,30 @@ from projectk.order_amounts import order_amounts
 ZERO32 = "0x" + "00" * 32
 UNAUTHORIZED = 401
 TRADE_SETTLE_WAIT_S = 20.0  # after the order is terminal, wait this long for trade receipts
+
+
+class Venue(Protocol):
+    """Where orders go."""
+
+    async def quote(self, data: QuoteInput) -> Quote:
+        """Return the book and market rules of one token."""
+        ...
+
+    async def sign(self, data: SignOrderInput) -> SignedOrder:
+        """Build and sign the order of an intent."""
+        ...
+
+    async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
+        """Post a signed order (a retry looks it up by hash first)."""
+        ...
+
+    async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
+        """Follow an accepted order to a terminal state, cancelling the rest at the deadline."""
+        ...
+
+    async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
+        """Cancel a wallet's open orders."""
+        ...
 
 
 class ClobVenue:

@@ -11,15 +11,16 @@ Invariants:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum, unique
 from pathlib import Path
 
-import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.chain.contracts import CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, PUSD
+from adapters.chain import RpcError, RpcPool, RpcUnavailable, contracts, probe_rpc
+from adapters.endpoints import resolve_endpoints
 from adapters.ledger import (
     LedgerError,
     LedgerReader,
@@ -29,6 +30,7 @@ from adapters.ledger import (
     normalize_url,
     redact,
 )
+from adapters.polymarket import VenueConfigError, clob_host, probe_clob
 from adapters.temporal import (
     TemporalUnavailableError,
     connect,
@@ -45,7 +47,11 @@ MIN_PUSD_MICRO = 1_000_000  # $1: the smallest marketable BUY
 NETWORK_TIMEOUT_S = 5.0
 _BALANCE_OF = "0x70a08231"  # balanceOf(address)
 _ALLOWANCE = "0xdd62ed3e"  # allowance(address,address)
-_EXCHANGES = {"CTF Exchange V2": CTF_EXCHANGE_V2, "NegRisk Exchange V2": NEG_RISK_EXCHANGE_V2}
+_EXCHANGES = {
+    "CTF Exchange V2": contracts.CTF_EXCHANGE_V2,
+    "NegRisk Exchange V2": contracts.NEG_RISK_EXCHANGE_V2,
+}
+PUSD = contracts.PUSD
 
 
 @unique
@@ -78,25 +84,6 @@ def _pass(name: str, detail: str) -> CheckResult:
 
 def _fail(name: str, detail: str, fix: str) -> CheckResult:
     return CheckResult(name, Status.FAIL, detail, fix)
-
-
-class RpcError(RuntimeError):
-    """A JSON-RPC call failed or answered an error."""
-
-
-async def rpc_call(http: httpx.AsyncClient, url: str, method: str, params: list[object]) -> str:
-    """Call one JSON-RPC method and return its (hex string) result."""
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-    try:
-        response = await http.post(url, json=body)
-        response.raise_for_status()
-        answer = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise RpcError(f"{method} failed: {type(exc).__name__}: {exc}") from None
-    if "error" in answer or not isinstance(answer.get("result"), str):
-        raise RpcError(f"{method} answered {answer.get('error', answer)}")
-    result: str = answer["result"]
-    return result
 
 
 async def check_temporal(settings: Settings) -> CheckResult:
@@ -187,35 +174,35 @@ def _check_key_ref(vault: Vault, pair: PairConfig) -> CheckResult:
     return _pass(name, f"{pair.key_ref} resolves to {entry.address}")
 
 
-async def check_rpc(settings: Settings, http: httpx.AsyncClient) -> list[CheckResult]:
+async def check_rpc(settings: Settings) -> list[CheckResult]:
     """Check that every RPC URL answers and is on the configured chain (137 for Polygon)."""
     results = []
     for number, url in enumerate(settings.rpc_urls, start=1):
         name = f"rpc #{number}"
-        shown = url.split("?")[0]  # provider keys often sit in the query
-        try:
-            chain = int(await rpc_call(http, url, "eth_chainId", []), 16)
-        except (RpcError, ValueError) as exc:
-            results.append(_fail(name, f"{shown}: {exc}", "fix PROJECTK_RPC_URLS or the provider"))
-            continue
-        if chain != settings.polymarket_chain_id:
-            detail = f"{shown} is on chain {chain}, expected {settings.polymarket_chain_id}"
+        probe = await asyncio.to_thread(probe_rpc, url, NETWORK_TIMEOUT_S)
+        if not probe.ok:
+            detail = f"{probe.endpoint}: {probe.error or 'no answer'}"
+            results.append(_fail(name, detail, "fix PROJECTK_RPC_URLS or the provider"))
+        elif probe.chain_id != settings.polymarket_chain_id:
+            detail = f"{probe.endpoint} is on chain {probe.chain_id}, expected "
+            detail += str(settings.polymarket_chain_id)
             fix = f"use a Polygon (chain {POLYGON_CHAIN_ID}) RPC in PROJECTK_RPC_URLS"
             results.append(_fail(name, detail, fix))
         else:
-            results.append(_pass(name, f"{shown} on chain {chain}"))
+            results.append(_pass(name, f"{probe.endpoint} on chain {probe.chain_id}"))
     return results
 
 
-async def check_clob(settings: Settings, http: httpx.AsyncClient) -> CheckResult:
-    """Check that the CLOB answers `GET /ok`."""
-    url = settings.polymarket_host.rstrip("/") + "/ok"
+async def check_clob(settings: Settings) -> CheckResult:
+    """Check that the CLOB orders go to (live or the sandbox) answers `GET /ok`."""
     try:
-        response = await http.get(url)
-    except httpx.HTTPError as exc:
-        return _fail("clob", f"{url}: {type(exc).__name__}", "fix PROJECTK_POLYMARKET_HOST")
-    if response.status_code != 200:
-        return _fail("clob", f"{url} answered HTTP {response.status_code}", "retry later")
+        url = clob_host(settings)
+    except VenueConfigError as exc:
+        return _fail("clob", str(exc), "start the sandbox: projectk sandbox up")
+    problem = await asyncio.to_thread(probe_clob, url, NETWORK_TIMEOUT_S)
+    if problem is not None:
+        fix = "fix PROJECTK_POLYMARKET_HOST, or retry later"
+        return _fail("clob", f"{url}/ok: {problem}", fix)
     return _pass("clob", f"{url} answers")
 
 
@@ -223,23 +210,23 @@ def _word(address: str) -> str:
     return address.lower().removeprefix("0x").rjust(64, "0")
 
 
-async def _uint(http: httpx.AsyncClient, url: str, data: str) -> int:
-    return int(await rpc_call(http, url, "eth_call", [{"to": PUSD, "data": data}, "latest"]), 16)
+async def _uint(rpc: RpcPool, data: str) -> int:
+    return int(await rpc.call("eth_call", [{"to": PUSD, "data": data}, "latest"]), 16)
 
 
 async def check_follower(
-    pair: PairConfig, rpc_url: str, http: httpx.AsyncClient, min_pol: Decimal = Decimal("0.5")
+    pair: PairConfig, rpc: RpcPool, min_pol: Decimal = Decimal("0.5")
 ) -> list[CheckResult]:
     """Check a pair's pUSD balance and exchange allowances (funder) and POL for gas (follower)."""
     funder, name = pair.funder_address, f"pair {pair.pair_id}"
     try:
-        balance = await _uint(http, rpc_url, _BALANCE_OF + _word(funder))
+        balance = await _uint(rpc, _BALANCE_OF + _word(funder))
         allowances = {
-            label: await _uint(http, rpc_url, _ALLOWANCE + _word(funder) + _word(exchange))
+            label: await _uint(rpc, _ALLOWANCE + _word(funder) + _word(exchange))
             for label, exchange in _EXCHANGES.items()
         }
-        gas = int(await rpc_call(http, rpc_url, "eth_getBalance", [pair.follower, "latest"]), 16)
-    except (RpcError, ValueError) as exc:
+        gas = int(await rpc.call("eth_getBalance", [pair.follower, "latest"]), 16)
+    except (RpcError, RpcUnavailable, ValueError, TypeError) as exc:
         return [_fail(f"{name} wallet", str(exc), "fix the RPC first")]
     results = [_balance_result(name, funder, balance)]
     for label, allowance in allowances.items():
@@ -273,19 +260,24 @@ def settings_failure(error: SettingsError) -> CheckResult:
 
 async def run_doctor(settings: Settings) -> list[CheckResult]:
     """Run every check against `settings` and return the results in report order."""
+    settings = resolve_endpoints(settings)
     results = [_pass("settings", f"valid (executor {settings.executor_mode.value})")]
     results.append(await check_temporal(settings))
     ledger, pairs = check_ledger(settings)
     results.append(ledger)
     results += check_vault(settings, pairs)
-    async with httpx.AsyncClient(timeout=NETWORK_TIMEOUT_S, trust_env=False) as http:
-        rpc = await check_rpc(settings, http)
-        results += rpc
-        results.append(await check_clob(settings, http))
-        working = [settings.rpc_urls[i] for i, r in enumerate(rpc) if r.status is Status.PASS]
+    rpc_results = await check_rpc(settings)
+    results += rpc_results
+    results.append(await check_clob(settings))
+    working = [settings.rpc_urls[i] for i, r in enumerate(rpc_results) if r.status is Status.PASS]
+    if not working:
         for pair in pairs or []:
-            if working:
-                results += await check_follower(pair, working[0], http, settings.claim_min_pol)
-            else:
-                results.append(CheckResult(f"pair {pair.pair_id} wallet", Status.SKIP, "no RPC"))
+            results.append(CheckResult(f"pair {pair.pair_id} wallet", Status.SKIP, "no RPC"))
+        return results
+    pool = RpcPool(working, timeout_s=NETWORK_TIMEOUT_S)
+    try:
+        for pair in pairs or []:
+            results += await check_follower(pair, pool, settings.claim_min_pol)
+    finally:
+        await pool.close()
     return results

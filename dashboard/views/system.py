@@ -9,17 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from adapters.chain.detection import stats_path
-from adapters.chain.detection.stats import DetectionStats, read_stats
+from adapters.chain import DetectionStats, RpcProbe, endpoint_of, probe_rpc, read_stats, stats_path
 from dashboard import loaders, state, widgets
 from dashboard.checks import (
     FRESHNESS,
     Check,
-    RpcProbe,
-    endpoint_of,
     freshness_check,
     ledger_identity_check,
-    probe_rpc,
     tail_check,
     workers_check,
 )
@@ -28,6 +24,7 @@ from dashboard.overview import Level
 from dashboard.temporal_reads import Poller
 
 ctx = widgets.context()
+RPC_TIMEOUT_S = 2.0
 FRESHNESS_SAMPLE = 20  # running pairs whose state is compared with the ledger
 MARKS = {
     Level.OK: ":material/check_circle:",
@@ -40,7 +37,7 @@ MARKS = {
 @st.cache_data(ttl=state.CACHE_TTL_S, show_spinner=False)
 def rpc_health(urls: tuple[str, ...]) -> list[RpcProbe]:
     """Probe every configured RPC endpoint (read-only calls)."""
-    return [probe_rpc(url) for url in urls]
+    return [probe_rpc(url, timeout_s=RPC_TIMEOUT_S) for url in urls]
 
 
 def show(check: Check) -> None:

@@ -17,8 +17,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.fills import FillActivities
-from activities.ledger import LedgerActivities
 from adapters.ledger import Ledger
 from adapters.vault import ScryptParams, Vault
 from bot.addpair import PairDefaults
@@ -29,8 +27,7 @@ from bot.status import StatusProbe
 from control.pairs import PairRules, PairService
 from projectk.models import MICRO
 from tests.bot.fake_api import FakeBotApi, serve_fake_api
-from tests.fakes import MemoryFeed
-from workflows.pair import PairWorkflow
+from tests.workflows.harness import fake_clients, registry_worker
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 OWNER = 1001
@@ -145,11 +142,5 @@ def make_bot(
 async def pair_worker(client: Client, task_queue: str, ledger: Ledger) -> AsyncIterator[Worker]:
     """Run PairWorkflow with its real activities over an empty fill feed (no mirror children:
     the bot steers pairs, it never needs an order to be placed)."""
-    led, fills = LedgerActivities(ledger), FillActivities(MemoryFeed())
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PairWorkflow],
-        activities=[led.record_skips, led.raise_alert, fills.wait_for_fills],
-    ) as running:
+    async with registry_worker(client, task_queue, fake_clients(ledger)) as running:
         yield running

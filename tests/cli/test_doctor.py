@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.chain import RpcPool
 from adapters.ledger import open_ledger
 from adapters.vault import Vault
 from cli import main
@@ -114,12 +114,13 @@ async def test_unreachable_rpc_clob_and_temporal_fail_with_a_fix(settings: Setti
     bad = make_settings(
         settings.data_dir,
         rpc_urls=f"http://127.0.0.1:{port}/?key=SECRETKEY",
-        polymarket_host=f"http://127.0.0.1:{port}",
+        sandbox_clob_url=f"http://127.0.0.1:{port}",
         temporal_address=f"127.0.0.1:{port}",
     )
-    async with httpx.AsyncClient(timeout=2) as http:
-        [rpc] = await check_rpc(bad, http)
-        clob = await check_clob(bad, http)
+    [rpc] = await check_rpc(bad)
+    clob = await check_clob(bad)
+    nowhere = await check_clob(make_settings(settings.data_dir))
+    assert nowhere.status is Status.FAIL and "projectk sandbox up" in nowhere.fix
     temporal = await check_temporal(bad)
     for result in (rpc, clob, temporal):
         assert result.status is Status.FAIL and result.fix, result.line()
@@ -137,7 +138,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _on_sandbox(settings: Settings, sb: Sandbox, **overrides: object) -> Settings:
-    values = {"rpc_urls": sb.info["rpc_url"], "polymarket_host": sb.info["clob_url"]}
+    values = {"rpc_urls": sb.info["rpc_url"], "sandbox_clob_url": sb.info["clob_url"]}
     return make_settings(settings.data_dir, **{**values, **overrides})
 
 
@@ -145,9 +146,8 @@ def _on_sandbox(settings: Settings, sb: Sandbox, **overrides: object) -> Setting
 async def test_rpc_on_chain_137_passes_and_another_chain_fails(
     settings: Settings, sandbox: Sandbox
 ) -> None:
-    async with httpx.AsyncClient(timeout=5) as http:
-        [good] = await check_rpc(_on_sandbox(settings, sandbox), http)
-        [wrong] = await check_rpc(_on_sandbox(settings, sandbox, polymarket_chain_id=80002), http)
+    [good] = await check_rpc(_on_sandbox(settings, sandbox))
+    [wrong] = await check_rpc(_on_sandbox(settings, sandbox, polymarket_chain_id=80002))
     assert good.status is Status.PASS and "chain 137" in good.detail
     assert wrong.status is Status.FAIL and "chain 137" in wrong.fix
 
@@ -157,13 +157,12 @@ async def test_clob_ok_passes_and_a_failing_clob_fails(
     settings: Settings, sandbox: Sandbox
 ) -> None:
     on = _on_sandbox(settings, sandbox)
-    async with httpx.AsyncClient(timeout=5) as http:
-        assert (await check_clob(on, http)).status is Status.PASS
-        sandbox.set_faults(error_rate=1.0, paths=["/ok"])
-        try:
-            failing = await check_clob(on, http)
-        finally:
-            sandbox.set_faults(reset=True)
+    assert (await check_clob(on)).status is Status.PASS
+    sandbox.set_faults(error_rate=1.0, paths=["/ok"])
+    try:
+        failing = await check_clob(on)
+    finally:
+        sandbox.set_faults(reset=True)
     assert failing.status is Status.FAIL and "HTTP 5" in failing.detail
 
 
@@ -175,10 +174,12 @@ async def test_follower_funded_and_approved_passes_and_empty_one_fails(
     empty = "0x" + uuid.uuid4().hex[:8] + "2" * 32
     sandbox.fund(funded, pusd="200", pol="2", approve=True)
     sandbox.fund(empty, pusd="0", pol="0.1")
-    rpc = sandbox.info["rpc_url"]
-    async with httpx.AsyncClient(timeout=5) as http:
-        good = await check_follower(pair_config("ok", follower=funded), rpc, http)
-        bad = await check_follower(pair_config("bad", follower=empty), rpc, http)
+    rpc = RpcPool([sandbox.info["rpc_url"]], timeout_s=5)
+    try:
+        good = await check_follower(pair_config("ok", follower=funded), rpc)
+        bad = await check_follower(pair_config("bad", follower=empty), rpc)
+    finally:
+        await rpc.close()
     assert _statuses(good) == [Status.PASS] * 4, [r.line() for r in good]
     assert "200.00 pUSD" in good[0].detail
     assert _statuses(bad) == [Status.FAIL] * 4, [r.line() for r in bad]

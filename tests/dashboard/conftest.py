@@ -24,16 +24,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.fills import FillFeed
-from activities.orders import Venue
 from adapters.ledger import Ledger
 from adapters.ledger.summaries import worker_identity
+from adapters.polymarket import Venue
 from projectk.models import PairState, PairStatus
 from sandbox.runtime import free_port
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.temporal_env import env_address
-from tests.workflows.harness import activities, pair_config, start_pair, wait_state
-from workflows.mirror import MirrorOrderWorkflow
-from workflows.pair import PairWorkflow
+from tests.workflows.harness import fake_clients, pair_config, start_pair, wait_state
+from workers.registry import WORKFLOWS, activities_of
 
 APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 PAGES = ("views/overview.py", "views/pair.py", "views/orders.py", "views/claims.py")
@@ -86,8 +85,8 @@ async def tagged_worker(
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow],
-        activities=activities(ledger, feed, venue),
+        workflows=list(WORKFLOWS),
+        activities=activities_of(fake_clients(ledger, feed, venue)),
         identity=worker_identity(f"{os.getpid()}@test", ledger_id),
     ) as running:
         yield running

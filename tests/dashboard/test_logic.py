@@ -8,6 +8,7 @@ from decimal import Decimal
 import httpx
 from click.testing import CliRunner
 
+from adapters.chain import endpoint_of, probe_rpc
 from adapters.chain.detection.stats import DetectionStats, EndpointStats
 from adapters.ledger.records import AlertRecord, OrderRecord, OrderStatus
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
@@ -15,10 +16,8 @@ from cli import main
 from cli.dashboard import is_loopback, streamlit_command
 from dashboard.books import pair_pnl, replay, token_position
 from dashboard.checks import (
-    endpoint_of,
     freshness_check,
     ledger_identity_check,
-    probe_rpc,
     tail_check,
     workers_check,
 )

@@ -4,7 +4,7 @@ runs the real workflows and activities (CLOB venue, chain reads, ledger) with a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,20 +15,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from web3 import AsyncHTTPProvider, AsyncWeb3, Web3
 
-from activities.chain import ChainActivities
-from activities.execution_ledger import ExecutionLedgerActivities
-from activities.fills import FillActivities
-from activities.ledger import LedgerActivities
-from activities.orders import OrderActivities
-from activities.positions import PositionActivities
+from adapters.chain import ChainReader
 from adapters.chain.contracts import CONDITIONAL_TOKENS, ERC1155_BALANCE_ABI
 from adapters.chain.decoding import ChainLog, parse_log, source_fills
 from adapters.ledger import Ledger
-from adapters.polymarket.venue import ClobVenue
+from adapters.polymarket import ClobVenue
 from projectk.models import SourceFill
 from tests.fakes import MemoryFeed
-from workflows.mirror import MirrorOrderWorkflow
-from workflows.pair import PairWorkflow
+from tests.workflows.harness import fake_clients, registry_worker
+from workers.registry import Clients
 
 
 def trade(client: ClobClient, token: str, side: str, price: float, size: float) -> dict[str, Any]:
@@ -78,43 +73,17 @@ class FlakyProvider(AsyncHTTPProvider):
         return await super().make_request(method, params)
 
 
-def mirror_activities(
+def mirror_clients(
     ledger: Ledger, feed: MemoryFeed, venue: ClobVenue, provider: AsyncHTTPProvider
-) -> list[Callable[..., Any]]:
-    """Return the real activities: ledger, fills (memory feed), CLOB orders, chain reads."""
-    led, executions = LedgerActivities(ledger), ExecutionLedgerActivities(ledger)
-    orders, fills = OrderActivities(venue), FillActivities(feed)
-    w3 = AsyncWeb3(provider)
-    chain, positions = ChainActivities(w3), PositionActivities(w3)
-    return [
-        led.record_skips,
-        led.record_intent,
-        led.record_outcome,
-        led.raise_alert,
-        fills.wait_for_fills,
-        orders.quote,
-        orders.sign_order,
-        orders.post_order,
-        orders.follow_order,
-        orders.cancel_orders,
-        executions.mark_posted,
-        executions.record_executions,
-        chain.token_balance,
-        positions.follower_positions,
-    ]
+) -> Clients:
+    """Return the real clients but the fill feed: ledger, CLOB venue, chain reads (and claims)."""
+    return fake_clients(ledger, feed, venue, chain=ChainReader(AsyncWeb3(provider)))
 
 
 @asynccontextmanager
-async def mirror_worker(
-    client: Client, task_queue: str, activities: list[Callable[..., Any]]
-) -> AsyncIterator[Worker]:
-    """Run a worker with the pair and mirror workflows and the given activities."""
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow],
-        activities=activities,
-    ) as running:
+async def mirror_worker(client: Client, task_queue: str, clients: Clients) -> AsyncIterator[Worker]:
+    """Run a worker with the registry's workflows and activities over the given clients."""
+    async with registry_worker(client, task_queue, clients) as running:
         yield running
 
 

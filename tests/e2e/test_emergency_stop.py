@@ -20,7 +20,7 @@ from sandbox.runtime import Sandbox
 from tests.e2e.sandbox_flow import (
     balance,
     fills_of,
-    mirror_activities,
+    mirror_clients,
     mirror_worker,
     trade,
 )
@@ -63,7 +63,7 @@ async def test_emergency_stop_cancels_the_resting_order_and_keeps_its_fills(
         order_deadline_s=600,  # it would rest for ten minutes
     )
     provider = AsyncHTTPProvider(sandbox.info["rpc_url"])
-    acts = mirror_activities(ledger, feed, venue, provider)
+    acts = mirror_clients(ledger, feed, venue, provider)
     async with mirror_worker(dev_env.client, task_queue, acts):
         handle = await start_pair(dev_env.client, task_queue, config)
         answer = trade(client_for(SOURCE), market.yes, "BUY", 0.50, 10)

@@ -25,7 +25,7 @@ from tests.e2e.sandbox_flow import (
     FlakyProvider,
     balance,
     fills_of,
-    mirror_activities,
+    mirror_clients,
     mirror_worker,
     trade,
 )
@@ -73,7 +73,7 @@ async def test_source_buy_then_sell_is_mirrored_and_books_match_chain(
         guards=Guards(max_fill_age_s=600),
     )
     rpc = FlakyProvider(sandbox.info["rpc_url"], failures=3)  # the chain read retries through
-    acts = mirror_activities(ledger, feed, venue, rpc)
+    acts = mirror_clients(ledger, feed, venue, rpc)
     async with mirror_worker(dev_env.client, task_queue, acts):
         handle = await start_pair(dev_env.client, task_queue, config)
 

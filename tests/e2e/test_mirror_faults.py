@@ -26,7 +26,7 @@ from tests.e2e.sandbox_flow import (
     balance,
     fills_of,
     follower_trades,
-    mirror_activities,
+    mirror_clients,
     mirror_worker,
     order_ids_of,
     trade,
@@ -73,9 +73,7 @@ async def mirror_one_buy(
         order_deadline_s=2,
     )
     provider = AsyncHTTPProvider(sandbox.info["rpc_url"])
-    async with mirror_worker(
-        env.client, task_queue, mirror_activities(ledger, feed, venue, provider)
-    ):
+    async with mirror_worker(env.client, task_queue, mirror_clients(ledger, feed, venue, provider)):
         handle = await start_pair(env.client, task_queue, config)
         answer = trade(clients(SOURCE), market.yes, "BUY", 0.50, 10)
         [fill] = fills_of(w3, clients(SOURCE), answer, demo[SOURCE]["address"])

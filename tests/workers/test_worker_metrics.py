@@ -21,9 +21,9 @@ from adapters.metrics import (
 from projectk.messages import FillBatch, FollowOrderResult, VenueOrderState
 from projectk.models import FillCursor
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
-from tests.workflows.harness import activities, pair_config, start_pair, wait_state
+from tests.workflows.harness import fake_clients, pair_config, start_pair, wait_state
 from workers.metrics import MetricsInterceptor, record_error, record_result
-from workflows.mirror import MirrorOrderWorkflow
+from workers.registry import WORKFLOWS, activities_of
 from workflows.pair import PairWorkflow
 
 
@@ -70,8 +70,8 @@ async def test_a_mirrored_fill_moves_the_counters(
     async with Worker(
         dev_env.client,
         task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow],
-        activities=activities(ledger, feed, venue),
+        workflows=list(WORKFLOWS),
+        activities=activities_of(fake_clients(ledger, feed, venue)),
         interceptors=[MetricsInterceptor()],
     ):
         handle = await start_pair(dev_env.client, task_queue, pair_config(task_queue))

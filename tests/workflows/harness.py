@@ -10,17 +10,18 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities.execution_ledger import ExecutionLedgerActivities
-from activities.fills import FillActivities, FillFeed
-from activities.ledger import LedgerActivities
-from activities.orders import OrderActivities, Venue
+from activities.chain import BalanceReader
+from activities.claims import ClaimChainPort
+from activities.fills import FillFeed
 from adapters.ledger import Ledger
+from adapters.polymarket import MarketDirectory, Venue
 from adapters.temporal import pair_search_attributes
 from projectk.contract import pair_workflow_id
 from projectk.messages import PairWorkflowInput
 from projectk.models import FillCursor, Guards, PairConfig, PairState, PairStatus, Sizing
-from tests.fakes import FOLLOWER, SOURCE, fake_follower_positions, fake_token_balance
-from workflows.mirror import MirrorOrderWorkflow
+from tests.fakes import FOLLOWER, SOURCE, FakeChain, GatedVenue, MemoryFeed
+from tests.workflows.claims.fakes import FakeClaimChain
+from workers.registry import WORKFLOWS, Clients, activities_of
 from workflows.pair import PairWorkflow
 
 
@@ -39,40 +40,42 @@ def pair_config(pair_id: str = "p1", **changes: Any) -> PairConfig:
     return PairConfig(**base)
 
 
-def activities(ledger: Ledger, feed: FillFeed, venue: Venue) -> list[Callable[..., Any]]:
-    """Return the real activities over fakes, plus the fake chain read."""
-    led = LedgerActivities(ledger)
-    fills = FillActivities(feed)
-    orders = OrderActivities(venue)
-    executions = ExecutionLedgerActivities(ledger)
-    return [
-        led.record_skips,
-        led.record_intent,
-        led.record_outcome,
-        led.raise_alert,
-        fills.wait_for_fills,
-        orders.quote,
-        orders.sign_order,
-        orders.post_order,
-        orders.follow_order,
-        orders.cancel_orders,
-        executions.mark_posted,
-        executions.record_executions,
-        fake_follower_positions,
-        fake_token_balance,
-    ]
+def fake_clients(
+    ledger: Ledger,
+    feed: FillFeed | None = None,
+    venue: Venue | None = None,
+    chain: BalanceReader | None = None,
+    claims: ClaimChainPort | None = None,
+    markets: MarketDirectory | None = None,
+) -> Clients:
+    """Return the worker's clients: the given ones, and fakes for the rest (but the ledger)."""
+    fake = FakeClaimChain()
+    return Clients(
+        ledger=ledger,
+        feed=feed or MemoryFeed(),
+        venue=venue or GatedVenue(),
+        chain=chain or FakeChain(),
+        claims=claims or fake,
+        markets=markets or (claims if isinstance(claims, FakeClaimChain) else fake),
+    )
 
 
 @asynccontextmanager
 async def worker(
     client: Client, task_queue: str, ledger: Ledger, feed: FillFeed, venue: Venue
 ) -> AsyncIterator[Worker]:
-    """Run a worker with both workflows and the test activities."""
+    """Run a worker with every workflow and activity (the registry's), over fakes."""
+    async with registry_worker(client, task_queue, fake_clients(ledger, feed, venue)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def registry_worker(
+    client: Client, task_queue: str, clients: Clients
+) -> AsyncIterator[Worker]:
+    """Run a worker with the registry's workflows and activities over the given clients."""
     async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow],
-        activities=activities(ledger, feed, venue),
+        client, task_queue=task_queue, workflows=list(WORKFLOWS), activities=activities_of(clients)
     ) as running:
         yield running
 

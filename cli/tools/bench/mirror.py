@@ -2,7 +2,7 @@
 
 Method (one sandbox and one in-memory Temporal dev server for the run; each pair count gets its
 own namespace, task queue, ledger and worker):
-- The worker is the production composition (`workers.main.build_dependencies` + `build_worker`:
+- The worker is the production composition (`workers.main.build_clients` + `build_worker`:
   chain tail feed, CLOB venue with a vault, ledger, heartbeat throttle), in this process, with room
   for every pair's long poll plus the mirror activities.
 - For N pairs: up to `ACTIVE` pairs follow the scripted source (demo wallet 0), each with its
@@ -257,7 +257,7 @@ async def _measure_latency(
 
 def _dependencies(sb: Any, work: Path) -> Any:
     from adapters.vault import ScryptParams, Vault
-    from workers.main import build_dependencies
+    from workers.main import build_clients
 
     vault = Vault(work / "vault.json", kdf=ScryptParams(n=2**12))
     for i, account in enumerate(sb.info["accounts"]["demo"][: ACTIVE + 1]):
@@ -274,7 +274,7 @@ def _dependencies(sb: Any, work: Path) -> Any:
         vault_path=work / "vault.json",
         vault_passphrase=PASSPHRASE,
     )
-    return build_dependencies(settings)
+    return build_clients(settings)
 
 
 async def _start_pairs(

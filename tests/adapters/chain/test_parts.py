@@ -307,7 +307,7 @@ async def test_log_reader_chunks_blocks_and_wallets_and_shrinks_on_refusal() -> 
 
 
 def test_sandbox_mode_reads_the_running_sandboxs_urls(tmp_path: Path) -> None:
-    from adapters.chain.detection import chain_settings
+    from adapters.endpoints import resolve_endpoints as chain_settings
     from projectk.settings import load_settings
 
     (tmp_path / "sandbox").mkdir()

@@ -19,8 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 from web3 import AsyncHTTPProvider, AsyncWeb3, Web3
 
 from activities.claims import ClaimActivities
+from adapters.chain import ClaimChain
 from adapters.chain import contracts as chain
-from adapters.polymarket.markets import ClobMarketDirectory
+from adapters.polymarket import ClobMarketDirectory
 from adapters.vault import ScryptParams, Vault
 from projectk import claims
 from projectk.models import MICRO
@@ -137,15 +138,19 @@ async def async_w3(claim_sandbox: Sandbox) -> AsyncIterator[AsyncWeb3[Any]]:
     await w3.provider.disconnect()
 
 
+def claim_chain(vault: Vault, w3: AsyncWeb3[Any]) -> ClaimChain:
+    """Return the real chain side of claims against the sandbox, as the worker builds it."""
+    return ClaimChain(
+        w3,
+        vault,
+        PASSPHRASE,
+        gas_threshold_wei=claims.pol_to_wei(claims.DEFAULT_MIN_POL),
+        use_adapters=False,
+    )
+
+
 def claim_activities(
     sb: Sandbox, vault: Vault, http: httpx.AsyncClient, w3: AsyncWeb3[Any]
 ) -> ClaimActivities:
     """Return the real claim activities against the sandbox, as the worker builds them."""
-    return ClaimActivities(
-        w3,
-        vault,
-        PASSPHRASE,
-        ClobMarketDirectory(http, sb.info["clob_url"]),
-        gas_threshold_wei=claims.pol_to_wei(claims.DEFAULT_MIN_POL),
-        use_adapters=False,
-    )
+    return ClaimActivities(claim_chain(vault, w3), ClobMarketDirectory(http, sb.info["clob_url"]))

@@ -1,9 +1,9 @@
-"""A hand-written fake of the claim chain activities, registered under the real names.
+"""A hand-written fake of the claim chain and market directory, behind the real claim activities.
 
-It behaves like `ClaimActivities` over a chain where a market resolves at a given (Temporal)
-time: resolution reads before then return an unresolved condition, balances are what the test
-set, a redeem pays what `redeemPositions` would and burns the balances, and gas is what the test
-set. It counts every call so tests can assert on what the workflow did.
+It behaves like `ClaimChain` and `ClobMarketDirectory` over a chain where a market resolves at
+a given (Temporal) time: resolution reads before then return an unresolved condition, balances
+are what the test set, a redeem pays what `redeemPositions` would and burns the balances, and
+gas is what the test set. It counts every call so tests can assert on what the workflow did.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from temporalio import activity
 
@@ -23,8 +22,6 @@ from projectk.messages import (
     GasCheck,
     GasCheckInput,
     MarketInfo,
-    MarketInfoInput,
-    MarketInfoResult,
     RedeemOutcome,
     RedeemReceipt,
     Resolution,
@@ -53,7 +50,6 @@ class FakeClaimChain:
     def resolved_at(self, when: datetime) -> bool:
         return self.resolves_at is not None and when >= self.resolves_at
 
-    @activity.defn(name="read_resolution")
     async def read_resolution(self, data: ResolutionInput) -> Resolution:
         self.calls["read_resolution"] += 1
         when = activity.info().current_attempt_scheduled_time
@@ -62,44 +58,28 @@ class FakeClaimChain:
             return Resolution()
         return Resolution(denominator=sum(self.numerators), numerators=self.numerators)
 
-    @activity.defn(name="market_info")
-    async def market_info(self, data: MarketInfoInput) -> MarketInfoResult:
+    async def market_of_token(self, token_id: str) -> MarketInfo | None:
         self.calls["market_info"] += 1
-        when = activity.info().current_attempt_scheduled_time
-        found = {}
-        for token in data.token_ids:
-            market = self.markets.get(token)
-            if market is not None and self.resolved_at(when):
-                market = market.model_copy(
-                    update={
-                        "payout_denominator": sum(self.numerators),
-                        "payout_numerators": self.numerators,
-                    }
-                )
-            if market is not None:
-                found[token] = market
-        return MarketInfoResult(markets=found)
+        return self.markets.get(token_id)
 
-    @activity.defn(name="check_gas")
     async def check_gas(self, data: GasCheckInput) -> GasCheck:
         n = self.calls["check_gas"]
         self.calls["check_gas"] += 1
         balance = self.gas_wei[min(n, len(self.gas_wei) - 1)]
         return GasCheck(signer=SIGNER, balance_wei=balance, threshold_wei=THRESHOLD)
 
-    @activity.defn(name="read_claim_balances")
     async def read_claim_balances(self, data: ClaimBalancesInput) -> ClaimBalances:
         self.calls["read_claim_balances"] += 1
         return ClaimBalances(shares_micro=[self.balances.get(t, 0) for t in data.token_ids])
 
-    @activity.defn(name="sign_redeem")
     async def sign_redeem(self, data: SignRedeemInput) -> SignedRedeem:
         self.calls["sign_redeem"] += 1
         tx = "0x" + f"{self.calls['sign_redeem']:064x}"
         return SignedRedeem(tx_hash=tx, raw_tx="0x00", signer=SIGNER, nonce=0, route="ctf", to="0x")
 
-    @activity.defn(name="send_redeem")
-    async def send_redeem(self, data: SendRedeemInput) -> RedeemReceipt:
+    async def send_redeem(
+        self, data: SendRedeemInput, beat: Callable[[str], None] = lambda _: None
+    ) -> RedeemReceipt:
         self.calls["send_redeem"] += 1
         stakes = {
             s: self.balances.pop(t, 0)
@@ -113,13 +93,3 @@ class FakeClaimChain:
             payout_micro=payout,
             block_number=1,
         )
-
-    def activities(self) -> list[Callable[..., Any]]:
-        return [
-            self.read_resolution,
-            self.market_info,
-            self.check_gas,
-            self.read_claim_balances,
-            self.sign_redeem,
-            self.send_redeem,
-        ]

@@ -6,8 +6,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from activities.claims import pusd_received
 from adapters.chain import contracts as chain
+from adapters.chain import pusd_received
 from adapters.polymarket.markets import parse_market
 from projectk import claims
 from projectk.messages import ClaimReport, MarketInfo

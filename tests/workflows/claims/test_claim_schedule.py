@@ -10,15 +10,12 @@ import pytest
 from temporalio.client import ScheduleActionExecutionStartWorkflow
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.claim_ledger import ClaimLedgerActivities
 from adapters.ledger import Ledger
-from projectk import claims
+from projectk import claims, contract
 from tests.workflows.claims.fakes import FakeClaimChain
-from workers.claims import ensure_claim_sweep
-from workflows.claim import ClaimWorkflow
-from workflows.claim_start import ClaimSweepWorkflow
+from tests.workflows.harness import fake_clients, registry_worker
+from workers.schedules import ensure_claim_sweep
 
 pytestmark = [pytest.mark.devserver]
 
@@ -27,7 +24,7 @@ async def test_sweep_schedule_is_created_once_and_runs_the_sweep(
     dev_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
 ) -> None:
     client = dev_env.client
-    handle = client.get_schedule_handle(claims.CLAIM_SWEEP_ID)
+    handle = client.get_schedule_handle(contract.CLAIM_SWEEP_ID)
     with contextlib.suppress(RPCError):  # another test's worker may have made it already
         await handle.delete()
     assert await ensure_claim_sweep(client, task_queue) is True
@@ -35,14 +32,8 @@ async def test_sweep_schedule_is_created_once_and_runs_the_sweep(
     described = await handle.describe()
     [interval] = described.schedule.spec.intervals
     assert interval.every == claims.SWEEP_EVERY
-    fake = FakeClaimChain()
-    books = ClaimLedgerActivities(ledger)
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[ClaimSweepWorkflow, ClaimWorkflow],
-        activities=[*fake.activities(), books.read_holdings],
-    ):
+    clients = fake_clients(ledger, claims=FakeClaimChain())
+    async with registry_worker(client, task_queue, clients):
         await handle.trigger()
         for _ in range(100):
             described = await handle.describe()

@@ -8,9 +8,8 @@ import asyncio
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
-from activities.claim_ledger import ClaimLedgerActivities
 from adapters.ledger import ClaimStatus, Ledger
 from adapters.temporal import data_converter, pair_search_attributes
 from projectk.contract import CLAIM_SWEEP_WORKFLOW, claim_workflow_id, pair_workflow_id
@@ -18,9 +17,14 @@ from projectk.messages import MarketInfo, PairWorkflowInput
 from projectk.models import MICRO, PairStatus
 from tests.fakes import FOLLOWER, TOKEN, GatedVenue, MemoryFeed, make_fill
 from tests.workflows.claims.fakes import FakeClaimChain
-from tests.workflows.harness import activities, pair_config, start_pair, wait_state
+from tests.workflows.harness import (
+    fake_clients,
+    pair_config,
+    registry_worker,
+    start_pair,
+    wait_state,
+)
 from workflows.claim import ClaimWorkflow
-from workflows.claim_start import ClaimSweepWorkflow
 from workflows.mirror import MirrorOrderWorkflow
 from workflows.pair import PairWorkflow
 
@@ -50,22 +54,11 @@ async def test_pair_and_sweep_start_one_claim_that_settles_the_pair(
     cid = condition_for(task_queue)
     market = MarketInfo(condition_id=cid, token_ids=[TOKEN, NO])
     fake = FakeClaimChain(resolves_at=None, markets={TOKEN: market})
-    books = ClaimLedgerActivities(ledger)
     feed, venue = MemoryFeed(), GatedVenue()
     config = pair_config(task_queue)
     ledger.upsert_pair(config, PairStatus.ACTIVE)
-    async with Worker(
-        pairs_env.client,
-        task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow, ClaimWorkflow, ClaimSweepWorkflow],
-        activities=[
-            *activities(ledger, feed, venue),
-            *fake.activities(),
-            books.record_claim,
-            books.pairs_of_holder,
-            books.read_holdings,
-        ],
-    ):
+    clients = fake_clients(ledger, feed, venue, claims=fake)
+    async with registry_worker(pairs_env.client, task_queue, clients):
         handle = await pairs_env.client.start_workflow(
             PairWorkflow.run,
             PairWorkflowInput(config=config, poll_timeout_s=0.5, claim_check_every_s=0.5),
@@ -79,7 +72,7 @@ async def test_pair_and_sweep_start_one_claim_that_settles_the_pair(
         fake.balances = {TOKEN: held.shares_micro}
         await wait_state(handle, lambda s: fake.calls["market_info"] >= 2)  # checked, not due
         assert await sweep(pairs_env, task_queue, 1) == 0  # the market has not ended yet
-        assert fake.calls["read_resolution"] == 0  # no claim started
+        assert ledger.get_claim(FOLLOWER, cid) is None  # no claim started
 
         fake.resolves_at = await pairs_env.get_current_time()  # the market resolves (Yes)
         state = await wait_state(handle, lambda s: TOKEN not in s.positions, timeout_s=30)
@@ -118,19 +111,8 @@ async def test_sweep_starts_claims_for_positions_no_pair_claimed(
     config = pair_config(task_queue)
     ledger.upsert_pair(config, PairStatus.ACTIVE)  # registered, but its workflow is gone
     feed, venue = MemoryFeed(), GatedVenue()
-    books = ClaimLedgerActivities(ledger)
-    async with Worker(
-        pairs_env.client,
-        task_queue=task_queue,
-        workflows=[PairWorkflow, MirrorOrderWorkflow, ClaimWorkflow, ClaimSweepWorkflow],
-        activities=[
-            *activities(ledger, feed, venue),
-            *fake.activities(),
-            books.record_claim,
-            books.pairs_of_holder,
-            books.read_holdings,
-        ],
-    ):
+    clients = fake_clients(ledger, feed, venue, claims=fake)
+    async with registry_worker(pairs_env.client, task_queue, clients):
         handle = await start_pair(pairs_env.client, task_queue, config, poll_timeout_s=1)
         feed.push(make_fill(1))
         await wait_state(handle, lambda s: s.positions.get(TOKEN) is not None)

@@ -12,8 +12,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from activities.claim_ledger import ClaimLedgerActivities
-from activities.ledger import LedgerActivities
 from adapters.ledger import ClaimStatus, Ledger
 from adapters.temporal import data_converter
 from projectk.contract import claim_workflow_id
@@ -21,6 +19,7 @@ from projectk.messages import ClaimResult, ClaimTarget, ClaimWorkflowInput
 from projectk.models import MICRO, AlertKind
 from tests.fakes import FOLLOWER
 from tests.workflows.claims.fakes import FakeClaimChain
+from tests.workflows.harness import fake_clients, registry_worker
 from workflows.claim import ClaimWorkflow
 
 CID = "0x" + "cd" * 32
@@ -38,19 +37,7 @@ def target() -> ClaimTarget:
 async def claim_worker(
     env: WorkflowEnvironment, task_queue: str, ledger: Ledger, fake: FakeClaimChain
 ) -> AsyncIterator[Worker]:
-    books = ClaimLedgerActivities(ledger)
-    alerts = LedgerActivities(ledger)
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[ClaimWorkflow],
-        activities=[
-            *fake.activities(),
-            books.record_claim,
-            books.pairs_of_holder,
-            alerts.raise_alert,
-        ],
-    ) as worker:
+    async with registry_worker(env.client, task_queue, fake_clients(ledger, claims=fake)) as worker:
         yield worker
 
 

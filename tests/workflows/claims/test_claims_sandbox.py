@@ -17,16 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from eth_typing import HexStr
-from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 from web3 import AsyncWeb3, Web3
 
-from activities.claim_ledger import ClaimLedgerActivities
 from activities.claims import ClaimActivities
-from activities.ledger import LedgerActivities
 from adapters.chain import contracts as chain
 from adapters.chain import ctf
 from adapters.ledger import ClaimStatus, Ledger
@@ -49,7 +45,7 @@ from tests.workflows.claims.conftest import (
     demo_account,
     hold_yes_and_no,
 )
-from tests.workflows.harness import eventually
+from tests.workflows.harness import eventually, fake_clients, registry_worker
 from workflows.claim import ClaimWorkflow
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -82,28 +78,10 @@ def redemptions(w3: Web3, redeemer: str, since_block: int) -> list[Any]:
 
 @asynccontextmanager
 async def worker(
-    env: WorkflowEnvironment,
-    task_queue: str,
-    ledger: Ledger,
-    acts: ClaimActivities,
-    send: Callable[..., Any] | None = None,
+    env: WorkflowEnvironment, task_queue: str, ledger: Ledger, acts: ClaimActivities
 ) -> AsyncIterator[None]:
-    books = ClaimLedgerActivities(ledger)
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[ClaimWorkflow],
-        activities=[
-            acts.read_resolution,
-            acts.check_gas,
-            acts.read_claim_balances,
-            acts.sign_redeem,
-            send or acts.send_redeem,
-            books.record_claim,
-            books.pairs_of_holder,
-            LedgerActivities(ledger).raise_alert,
-        ],
-    ):
+    clients = fake_clients(ledger, claims=acts.chain, markets=acts.markets)
+    async with registry_worker(env.client, task_queue, clients):
         yield
 
 
@@ -273,8 +251,11 @@ async def test_a_worker_dying_right_after_sending_does_not_send_again(
     acts = claim_activities(claim_sandbox, vault_for(account["private_key"]), http, async_w3)
     attempts: list[str] = []
 
-    @activity.defn(name="send_redeem")
-    async def dies_after_sending(data: SendRedeemInput) -> RedeemReceipt:
+    real_send = acts.chain.send_redeem
+
+    async def dies_after_sending(
+        data: SendRedeemInput, beat: Callable[[str], None] = lambda _: None
+    ) -> RedeemReceipt:
         attempts.append(data.signed.tx_hash)
         if len(attempts) == 1:  # the transaction leaves; the worker dies before reporting
             sync_w3.eth.send_raw_transaction(HexStr(data.signed.raw_tx))
@@ -282,10 +263,11 @@ async def test_a_worker_dying_right_after_sending_does_not_send_again(
             assert sent is not None and sent.status is ClaimStatus.SENT
             assert sent.tx_hash == data.signed.tx_hash  # recorded before it was sent
             raise RuntimeError("worker killed after sending the redeem transaction")
-        return await acts.send_redeem(data)
+        return await real_send(data, beat)
 
+    acts.chain.send_redeem = dies_after_sending  # type: ignore[method-assign]
     before = snapshot(sync_w3, held.follower)
-    async with worker(claims_env, task_queue, ledger, acts, send=dies_after_sending):
+    async with worker(claims_env, task_queue, ledger, acts):
         result = await (await start(claims_env, task_queue, held)).result()
     assert len(attempts) == 2 and attempts[0] == attempts[1] == result.tx_hash
     assert_redeemed_once(sync_w3, ledger, held, result, before)
