@@ -132,6 +132,22 @@ class MirrorOutcome(StrEnum):
 
 
 @unique
+class ClaimStatus(StrEnum):
+    """Where the redemption of one follower's position in one market stands."""
+
+    WAITING = "waiting"  # the market has not resolved yet (or gas is too low to send)
+    SENT = "sent"  # the redeem transaction is sent (tx_hash set); waiting for its receipt
+    REDEEMED = "redeemed"  # terminal: redeemed; payout_micro is what the follower received
+    LOST = "lost"  # terminal: resolved against the follower; payout 0, nothing sent
+    FAILED = "failed"  # terminal: cannot be redeemed automatically; reason in an alert
+
+    @property
+    def is_terminal(self) -> bool:
+        """Tell whether no later write may change a claim in this state."""
+        return self not in (ClaimStatus.WAITING, ClaimStatus.SENT)
+
+
+@unique
 class AlertLevel(StrEnum):
     """How urgently an alert reaches the owners (the bot decides the delivery rhythm)."""
 

@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.claim_ledger import ClaimLedgerActivities
     from activities.claims import ClaimActivities
     from activities.ledger import LedgerActivities
-    from adapters.ledger.records import ClaimStatus
     from projectk import claims, contract
     from projectk.contract import CLAIM_WORKFLOW, pair_workflow_id
     from projectk.messages import (
@@ -44,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         SendRedeemInput,
         SignRedeemInput,
     )
-    from projectk.models import MICRO, AlertKind, AlertLevel
+    from projectk.models import MICRO, AlertKind, AlertLevel, ClaimStatus
     from workflows import policies
 
 MAX_SIGNATURES = 3  # new signatures after replaced transactions before giving up

@@ -25,7 +25,6 @@ from adapters.ledger.reads import LedgerReader
 from adapters.ledger.records import (
     AlertRecord,
     ClaimRecord,
-    ClaimStatus,
     ClaimUpdate,
     Execution,
     FillRecord,
@@ -42,7 +41,7 @@ from adapters.ledger.summaries import (
     worker_identity,
 )
 from adapters.ledger.types import utcnow
-from projectk.models import AlertKind, AlertLevel
+from projectk.models import AlertKind, AlertLevel, ClaimStatus
 
 __all__ = [
     "MIGRATIONS_DIR",

@@ -40,7 +40,6 @@ from adapters.ledger.records import (
     TERMINAL_CLAIM_STATUSES,
     TERMINAL_ORDER_STATUSES,
     ClaimRecord,
-    ClaimStatus,
     ClaimUpdate,
     Execution,
     OrderRecord,
@@ -51,6 +50,7 @@ from adapters.ledger.tables import ALERTS, CLAIMS, EXECUTIONS, MIRROR_ORDERS, PA
 from adapters.ledger.types import as_utc, utcnow
 from projectk.models import (
     AlertLevel,
+    ClaimStatus,
     MirrorReport,
     OrderIntent,
     PairConfig,

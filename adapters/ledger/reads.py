@@ -34,7 +34,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters.ledger.records import (
     AlertRecord,
     ClaimRecord,
-    ClaimStatus,
     Execution,
     FillRecord,
     OrderRecord,
@@ -59,7 +58,7 @@ from adapters.ledger.tables import (
     SOURCE_FILLS,
 )
 from adapters.ledger.types import as_utc
-from projectk.models import FillCursor, PairConfig, PairStatus, SourceFill
+from projectk.models import ClaimStatus, FillCursor, PairConfig, PairStatus, SourceFill
 
 __all__ = [
     "LedgerReader",

@@ -19,6 +19,7 @@ from pydantic import Field
 from projectk.models import (
     Address,
     AlertLevel,
+    ClaimStatus,
     Frozen,
     Micro,
     MirrorOutcome,
@@ -55,22 +56,6 @@ class OrderStatus(StrEnum):
 
 
 TERMINAL_ORDER_STATUSES = tuple(s.value for s in OrderStatus if s.is_terminal)
-
-
-@unique
-class ClaimStatus(StrEnum):
-    """Where the redemption of one follower's position in one market stands."""
-
-    WAITING = "waiting"  # the market has not resolved yet (or gas is too low to send)
-    SENT = "sent"  # the redeem transaction is sent (tx_hash set); waiting for its receipt
-    REDEEMED = "redeemed"  # terminal: redeemed; payout_micro is what the follower received
-    LOST = "lost"  # terminal: resolved against the follower; payout 0, nothing sent
-    FAILED = "failed"  # terminal: cannot be redeemed automatically; reason in an alert
-
-    @property
-    def is_terminal(self) -> bool:
-        """Tell whether no later write may change a claim in this state."""
-        return self not in (ClaimStatus.WAITING, ClaimStatus.SENT)
 
 
 TERMINAL_CLAIM_STATUSES = tuple(s.value for s in ClaimStatus if s.is_terminal)
