@@ -8,7 +8,8 @@ against known digests and `eth_utils` in the tests).
 Invariants:
 - `keccak256` is the original Keccak (pad 0x01 ... 0x80, rate 136 bytes), as Ethereum uses it.
 - `to_checksum` accepts 0x + 40 hex digits in any case and returns the EIP-55 form;
-  `is_address` accepts lower-case, upper-case and correctly checksummed mixed-case text only.
+  `is_address` checks that form only; whether a mixed-case address's checksum matches is
+  `has_valid_checksum`'s question, so callers can say which of the two is wrong.
 """
 
 from __future__ import annotations
@@ -97,9 +98,12 @@ def to_checksum(value: str) -> str:
 
 
 def is_address(value: object) -> bool:
-    """Tell whether `value` is an address: one case throughout, or a correct EIP-55 checksum."""
-    if not isinstance(value, str):
-        return False
+    """Tell whether `value` has the form of an address: 0x and 40 hex digits, in any case."""
+    return isinstance(value, str) and _hex40(value) is not None
+
+
+def has_valid_checksum(value: str) -> bool:
+    """Tell whether an address is all lower-case, all upper-case, or correctly EIP-55 mixed."""
     digits = _hex40(value)
     if digits is None:
         return False

@@ -73,7 +73,8 @@ async def test_stopall_stops_every_pair_and_strangers_are_refused(
         await api.ask(STRANGER, "alpha", "private bot")  # no conversation was opened
         for name in names:
             assert (await service.state(name)).status is PairStatus.ACTIVE
-        await api.ask(OWNER, "/stopall", "Emergency stop sent to 2 pair(s)")
+        # Every running pair of the namespace is stopped: other tests' pairs may share it.
+        await api.ask(OWNER, "/stopall", "Emergency stop sent to")
         for name in names:
             await until_state(service, name, lambda s: s.status is PairStatus.STOPPED)
             record = ledger.get_pair(name)
