@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -12,11 +10,10 @@ from adapters.polymarket import schemas as wire
 from adapters.polymarket.schemas import Verdict
 from projectk.messages import VenueOrderState
 from projectk.models import MICRO
-from tests import RESOURCES
+from tests import recorded
 
-SAMPLES = RESOURCES / "sandbox"
-ORDERS: dict[str, Any] = json.loads((SAMPLES / "orders.json").read_text())
-READS: dict[str, Any] = json.loads((SAMPLES / "reads.json").read_text())
+ORDERS = recorded.samples(recorded.ORDERS)
+READS = recorded.samples(recorded.READS)
 
 
 def error_of(name: str) -> tuple[int, str]:
@@ -75,23 +72,23 @@ def test_parse_order_states() -> None:
 
 
 def test_parse_trade_from_taker_and_maker_sides() -> None:
-    row = READS["data_trades"]["body"]["trades"][0]
+    row = ORDERS["trades_of_order"]["body"][0]
     taker = wire.parse_trade(row, row["taker_order_id"])
     assert taker is not None
     assert (taker.shares_micro, taker.notional_micro, taker.price) == (
-        5 * MICRO,
-        3 * MICRO,
+        8 * MICRO,
+        4_800_000,
         Decimal("0.6"),
     )
-    assert taker.tx_hash == row["transaction_hash"] and taker.status == "MINED"
+    assert taker.tx_hash == row["transaction_hash"] and taker.status == row["status"]
     maker_id = row["maker_orders"][0]["order_id"]
     maker = wire.parse_trade(row, maker_id)
-    assert maker is not None and maker.shares_micro == 5 * MICRO
+    assert maker is not None and maker.shares_micro == 8 * MICRO
     assert wire.parse_trade(row, "0xnot-mine") is None
 
 
 def test_failed_settlements_do_not_count() -> None:
-    row = READS["data_trades"]["body"]["trades"][0]
+    row = {**ORDERS["trades_of_order"]["body"][0], "status": "MINED"}
     ok = wire.parse_trade(row, row["taker_order_id"])
     assert ok is not None
     failed = ok.model_copy(update={"trade_id": "x", "status": "FAILED"})
