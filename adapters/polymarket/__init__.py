@@ -5,7 +5,8 @@ sandbox) or on paper; the market directory; the CLOB's and the Data API's wire a
 Invariants:
 - A follower's key leaves the vault only inside `session`, into the client's signer.
 - Every CLOB and Data API answer is parsed once, here, into typed schemas and then into the
-  kernel's types; nothing above this package reads a wire dict.
+  kernel's types; nothing above this package reads a wire dict. Detection's Data API fallback
+  reads its rows through `read_data_api_trades`.
 """
 
 from adapters.polymarket.book import ClobBooks
