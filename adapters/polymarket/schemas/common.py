@@ -43,11 +43,12 @@ def _decimal_text(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("a boolean is not an amount")
     text = str(value).strip()
-    if text:
-        try:
-            Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"not a decimal amount: {text!r}") from None
+    try:
+        finite = not text or Decimal(text).is_finite()
+    except InvalidOperation:
+        finite = False
+    if not finite:
+        raise ValueError(f"not a decimal amount: {text!r}")
     return text
 
 

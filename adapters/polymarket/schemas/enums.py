@@ -19,6 +19,7 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def _member(cls: type[E], value: object, prefix: str) -> E:
+    # Looks members up by value without calling `cls(...)`, which would come back here.
     text = str(value).strip().upper().removeprefix(prefix)
     for member in cls:
         if member.value == text:

@@ -217,6 +217,12 @@ def test_data_api_rows_keep_their_transaction_and_time() -> None:
         read_data_api_trades({"not": "a list"})
 
 
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "abc", True])
+def test_an_amount_that_is_not_a_finite_decimal_is_unreadable(amount: object) -> None:
+    with pytest.raises(WireError):
+        read_book({**body(READS, "book"), "asks": [{"price": amount, "size": "1"}]})
+
+
 def test_amounts_parse_exactly() -> None:
     assert to_micro("19.090909") == 19_090_909
     assert to_micro("4.8") == 4_800_000
