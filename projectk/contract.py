@@ -41,6 +41,7 @@ ERROR_ORDER_REJECTED = "OrderRejected"  # the venue refused an order; a retry ca
 ERROR_VENUE_REFUSED = "VenueRefused"  # the CLOB refused a read or cancel (4xx other than 425/429)
 ERROR_VENUE_THROTTLED = "VenueThrottled"  # 429: retried after the venue's Retry-After
 ERROR_VENUE_UNAVAILABLE = "VenueUnavailable"  # 5xx, 425, no answer: retried
+ERROR_VENUE_UNREADABLE = "VenueUnreadable"  # an answer or order status not understood: read again
 ERROR_ORDER_OUTCOME_UNKNOWN = "OrderOutcomeUnknown"  # a post's fate is unknown: looked up again
 ERROR_REDEEM_UNSUPPORTED = "RedeemUnsupported"  # the wallet kind cannot redeem this way
 ERROR_REDEEM_WOULD_REVERT = "RedeemWouldRevert"  # the chain refuses the redeem

@@ -1,20 +1,31 @@
-"""Hand-written fakes that behave like the real clients, for workflow tests.
+"""Hand-written fakes that behave like the real clients, for workflow and venue tests.
 
 Each fake is injected where the real client would be (activity classes take their clients in the
-constructor), so workflows run against the real activity code and names.
+constructor), so workflows run against the real activity code and names. What a fake says about
+the CLOB comes from the recorded answers (`tests.recorded`): `RecordedClob` answers with them,
+and `GatedVenue` takes its market rules and its rejections from them
+(tests/adapters/polymarket/test_fakes_contract.py checks it against the real parser).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
+import httpx
+from py_clob_client_v2.exceptions import PolyApiException
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from adapters.polymarket import ClobEndpoint
+from adapters.polymarket.errors import post_failure
+from adapters.polymarket.schemas import TradeStatus, error_text, read_book
+from adapters.polymarket.verdicts import classify_post_error
 from projectk.messages import (
+    BookLevel,
     CancelOrdersInput,
     CancelOrdersResult,
     FillBatch,
@@ -30,6 +41,8 @@ from projectk.messages import (
     VenueOrderState,
 )
 from projectk.models import MICRO, Exchange, FillCursor, Side, SourceFill
+from tests import recorded
+from tests.recorded import Sample
 
 SOURCE = "0x1111111111111111111111111111111111111111"
 FOLLOWER = "0x2222222222222222222222222222222222222222"
@@ -99,7 +112,12 @@ class MemoryFeed:
 
 
 class GatedVenue:
-    """A venue that fills every order at its limit price once its gate is open."""
+    """A venue that fills every order at its limit price once its gate is open.
+
+    Its market rules are the recorded book's; with `reject_with` naming a recorded rejection
+    (an `orders.json` case such as "not_enough_balance"), every post is refused as the CLOB
+    refused it there.
+    """
 
     def __init__(self, open_gate: bool = True) -> None:
         self.gate = asyncio.Event()
@@ -107,14 +125,13 @@ class GatedVenue:
             self.gate.set()
         self.executed: list[PostOrderInput] = []
         self.started = asyncio.Event()
-        self.reject_reason = ""
+        self.reject_with = ""
 
     async def quote(self, data: QuoteInput) -> Quote:
-        """Return a deep one-level book at the reference price."""
-        from projectk.messages import BookLevel
-
+        """Return a deep one-level book at the reference price, under the recorded rules."""
         level = BookLevel(price=data.reference_price, size_micro=10_000 * MICRO)
-        return Quote(token_id=data.token_id, bids=[level], asks=[level])
+        rules = read_book(recorded.body(recorded.READS, "book")).quote(data.token_id)
+        return rules.model_copy(update={"bids": [level], "asks": [level]})
 
     async def sign(self, data: SignOrderInput) -> SignedOrder:
         """Return a fake signed order of the intent's exact size at its limit price."""
@@ -131,12 +148,13 @@ class GatedVenue:
         )
 
     async def post(self, data: PostOrderInput, attempt: int = 1) -> PostOrderResult:
-        """Accept the order (or refuse it with `reject_reason`, as the CLOB's 400 would)."""
+        """Accept the order (or refuse it as the recorded `reject_with` answer did)."""
         del attempt
         self.executed.append(data)
         self.started.set()
-        if self.reject_reason:
-            raise ApplicationError(self.reject_reason, type="OrderRejected", non_retryable=True)
+        if self.reject_with:
+            refused = recorded.sample(recorded.ORDERS, self.reject_with)
+            raise post_failure(classify_post_error(refused["status"], error_text(refused["body"])))
         return PostOrderResult(order_id=data.order.order_id, state=VenueOrderState.LIVE)
 
     async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
@@ -161,7 +179,7 @@ class GatedVenue:
             shares_micro=order.shares_micro,
             price=order.limit_price,
             notional_micro=notional,
-            status="CONFIRMED",
+            status=TradeStatus.CONFIRMED.value,
         )
         return FollowOrderResult(
             order_id=order.order_id,
@@ -188,3 +206,74 @@ class FakeChain:
     async def balances(self, wallet: str, token_ids: list[str]) -> dict[str, int]:
         """Report no balances: reconciliation then has nothing to compare."""
         return {}
+
+
+class RecordedClob:
+    """A py-clob-client-v2 stand-in that answers each route with recorded samples in turn (the
+    last one repeats): a 200 sample returns its body, any other raises the client's exception
+    with that status and body. Calls are counted by route."""
+
+    def __init__(self, **routes: Sample | list[Sample]) -> None:
+        self._routes = {k: v if isinstance(v, list) else [v] for k, v in routes.items()}
+        self.calls: defaultdict[str, int] = defaultdict(int)
+
+    def _answer(self, route: str) -> Any:
+        answers = self._routes[route]
+        answer = answers[min(self.calls[route], len(answers) - 1)]
+        self.calls[route] += 1
+        if answer["status"] != 200:
+            raise PolyApiException(httpx.Response(answer["status"], json=answer["body"]))
+        return answer["body"]
+
+    def post_order(self, order: Any, order_type: str = "GTC") -> Any:
+        """POST /order."""
+        return self._answer("post_order")
+
+    def get_order(self, order_id: str) -> Any:
+        """GET /data/order/{order_id}."""
+        return self._answer("get_order")
+
+    def get_trades(self, params: Any = None, only_first_page: bool = False) -> Any:
+        """GET /data/trades (the rows of its pages)."""
+        return self._answer("get_trades")
+
+    def cancel_order(self, payload: Any) -> Any:
+        """DELETE /order."""
+        return self._answer("cancel_order")
+
+    def cancel_all(self) -> Any:
+        """DELETE /cancel-all."""
+        return self._answer("cancel_all")
+
+    def cancel_market_orders(self, params: Any) -> Any:
+        """DELETE /cancel-market-orders."""
+        return self._answer("cancel_market_orders")
+
+    def get_order_book(self, token_id: str) -> Any:
+        """GET /book."""
+        return self._answer("get_order_book")
+
+    def get_market(self, condition_id: str) -> Any:
+        """GET /markets/{condition_id}."""
+        return self._answer("get_market")
+
+
+class RecordedSessions:
+    """`ClobSessions` handing out one `RecordedClob` for every wallet and for public reads."""
+
+    def __init__(self, clob: RecordedClob) -> None:
+        self.endpoint = ClobEndpoint(host="http://recorded.invalid")
+        self.clob = clob
+        self.forgotten = 0
+
+    async def client(self, wallet: object) -> RecordedClob:
+        """Return the recorded client."""
+        return self.clob
+
+    def public(self) -> RecordedClob:
+        """Return the recorded client."""
+        return self.clob
+
+    def forget(self, wallet: object) -> None:
+        """Count a dropped credential."""
+        self.forgotten += 1

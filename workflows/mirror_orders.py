@@ -30,7 +30,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.execution_ledger import ExecutionLedgerActivities
     from activities.orders import OrderActivities
-    from adapters.polymarket.schemas import filled_trades
     from projectk import policy
     from projectk.messages import (
         FollowOrderInput,
@@ -254,7 +253,7 @@ class OrderRounds:
                         fill_id=self._data.fill.fill_id,
                         order_id=result.order_id,
                         side=self._plan.side,
-                        trades=filled_trades(result.trades),
+                        trades=result.trades,
                     ),
                     start_to_close_timeout=policies.LEDGER_TIMEOUT,
                     retry_policy=policies.LEDGER_RETRY,

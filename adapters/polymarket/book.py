@@ -1,7 +1,10 @@
 """Public CLOB reads: an order book plus the market's rules and state, as a `Quote`.
 
-Invariant: reads only, no key; used by the CLOB venue and by paper mode, which fills against the
-current book of the CLOB it is pointed at.
+Invariants:
+- Reads only, no key; used by the CLOB venue and by paper mode, which fills against the current
+  book of the CLOB it is pointed at.
+- The book and the market are parsed once into `schemas` models; an answer that does not fit
+  is a retryable `VenueUnreadable`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from adapters.polymarket import schemas as wire
-from adapters.polymarket.errors import read_failure
+from adapters.polymarket.errors import read_failure, unreadable
+from adapters.polymarket.schemas import ClobMarket, OrderBook, WireError, read_book, read_market
 from adapters.polymarket.session import ClobCallError, ClobSessions, call
 from projectk.messages import Quote, QuoteInput
 
@@ -32,28 +35,34 @@ class ClobBooks:
 
     async def quote(self, data: QuoteInput) -> Quote:
         """Return the token's book, tick, minimum size, neg-risk flag and whether it trades."""
-        client = self._sessions.public()
         known = self._conditions.get(data.token_id)
         try:
-            if known is None:
-                book = await call(lambda: client.get_order_book(data.token_id))
-                market = None
-            else:
-                book, market = await _together(
-                    call(lambda: client.get_order_book(data.token_id)),
-                    call(lambda: client.get_market(known)),
-                )
-            condition = book.get("market") if isinstance(book, dict) else None
-            if condition and condition != known:  # first sight (or, never expected, a new id)
-                market = await call(lambda: client.get_market(condition))
+            book, market = await self._read(data.token_id, known)
         except ClobCallError as err:
             raise read_failure(err) from None
-        quote = wire.parse_book(book, data.token_id)
-        if isinstance(condition, str) and condition and condition != known:
+        except WireError as err:
+            raise unreadable(err) from None
+        if book.market and book.market != known:
             if len(self._conditions) >= MAX_KNOWN_TOKENS:
                 self._conditions.clear()
-            self._conditions[data.token_id] = condition
-        return quote.model_copy(update={"accepting_orders": wire.market_open(market)})
+            self._conditions[data.token_id] = book.market
+        open_ = market.takes_orders if market is not None else True  # unsaid: the CLOB decides
+        return book.quote(data.token_id).model_copy(update={"accepting_orders": open_})
+
+    async def _read(self, token_id: str, known: str | None) -> tuple[OrderBook, ClobMarket | None]:
+        client = self._sessions.public()
+        if known is None:
+            book = read_book(await call(lambda: client.get_order_book(token_id)))
+            market = None
+        else:
+            book_body, market_body = await _together(
+                call(lambda: client.get_order_book(token_id)),
+                call(lambda: client.get_market(known)),
+            )
+            book, market = read_book(book_body), read_market(market_body)
+        if book.market and book.market != known:  # first sight (or, never expected, a new id)
+            market = read_market(await call(lambda: client.get_market(book.market)))
+        return book, market
 
 
 async def _together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:

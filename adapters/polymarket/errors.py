@@ -5,6 +5,10 @@ Invariants:
   `VenueUnavailable` (no answer, 5xx, 425, 503) and `VenueThrottled` (429)
   are retried by the activity's retry policy, a 429 after the delay its Retry-After asked for;
   a 401 is retried too, after the venue dropped the wallet's API credentials to derive anew.
+- An answer this code cannot read, or an order status it does not know, is `VenueUnreadable`:
+  retried (read again), never taken for a known state.
+- A post that was neither refused nor found by hash is `OrderOutcomeUnknown`: retried, and the
+  retry looks the order up before re-posting the same order.
 - Messages carry the CLOB's text only, never a key, credential or signature.
 """
 
@@ -14,8 +18,9 @@ from datetime import timedelta
 
 from temporalio.exceptions import ApplicationError
 
-from adapters.polymarket.schemas import PostVerdict, Verdict, parse_retry_after
+from adapters.polymarket.schemas import OpenOrder, WireError
 from adapters.polymarket.session import ClobCallError
+from adapters.polymarket.verdicts import PostVerdict, Verdict, parse_retry_after
 from projectk.contract import (
     ERROR_ORDER_OUTCOME_UNKNOWN as OUTCOME_UNKNOWN,
 )
@@ -30,6 +35,9 @@ from projectk.contract import (
 )
 from projectk.contract import (
     ERROR_VENUE_UNAVAILABLE as VENUE_UNAVAILABLE,
+)
+from projectk.contract import (
+    ERROR_VENUE_UNREADABLE as VENUE_UNREADABLE,
 )
 
 DEFAULT_THROTTLE_S = 2.0
@@ -60,7 +68,7 @@ def read_failure(err: ClobCallError) -> ApplicationError:
 
 def post_failure(verdict: PostVerdict) -> ApplicationError:
     """Return the error for a post that neither was accepted nor killed."""
-    if verdict.verdict is Verdict.UNKNOWN or verdict.duplicate:
+    if verdict.verdict is not Verdict.REJECTED:  # unknown, duplicate, or of unknown status
         return ApplicationError(
             f"order outcome unknown, not found by hash yet: {verdict.reason}", type=OUTCOME_UNKNOWN
         )
@@ -69,3 +77,17 @@ def post_failure(verdict: PostVerdict) -> ApplicationError:
     if verdict.retryable:
         return ApplicationError(f"CLOB unavailable: {verdict.reason}", type=VENUE_UNAVAILABLE)
     return ApplicationError(verdict.reason, type=ORDER_REJECTED, non_retryable=True)
+
+
+def unreadable(err: WireError) -> ApplicationError:
+    """Return the retryable error of an answer that does not have its route's shape."""
+    return ApplicationError(f"CLOB answer unreadable: {err}", type=VENUE_UNREADABLE)
+
+
+def unknown_state(order: OpenOrder) -> ApplicationError:
+    """Return the retryable error of an order whose status this code does not know."""
+    return ApplicationError(
+        f"order {order.id} has a status this code does not know ({order.status_text!r}): "
+        "read again",
+        type=VENUE_UNREADABLE,
+    )

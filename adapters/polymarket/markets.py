@@ -6,15 +6,16 @@ Invariants:
   (and of the sandbox, which copies their shapes).
 - What never changes for a market (condition, tokens, neg-risk, end date) is cached per process;
   `closed` is read again until it is true.
+- Answers are parsed once into `schemas` models; one that does not fit raises `WireError`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
+from adapters.polymarket.schemas import read_market, read_market_of_token
 from projectk.messages import MarketInfo
 
 
@@ -51,34 +52,24 @@ class ClobMarketDirectory:
         if cid is None:
             return None
         body = await self._get(f"/markets/{cid}")
-        if not body:
+        if body is None:
             return None
-        market = parse_market(body)
+        market = read_market(body).info()
         for token in market.token_ids:
             self._by_token[token] = market
         return market
 
     async def _condition_of(self, token_id: str) -> str | None:
         body = await self._get(f"/markets-by-token/{token_id}")
-        cid = body.get("condition_id") if body else None
-        return str(cid) if cid else None
+        if body is None:
+            return None
+        return read_market_of_token(body).condition_id or None
 
-    async def _get(self, path: str) -> dict[str, Any]:
+    async def _get(self, path: str) -> object | None:
+        # The decoded JSON body, or None when the CLOB does not know the market (404).
         response = await self._http.get(self._host + path)
         if response.status_code == 404:
-            return {}
+            return None
         response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
-
-def parse_market(body: dict[str, Any]) -> MarketInfo:
-    """Turn a CLOB `/markets/{condition_id}` body into a MarketInfo (chain facts unset)."""
-    end = body.get("end_date_iso")
-    return MarketInfo(
-        condition_id=str(body["condition_id"]),
-        token_ids=[str(t["token_id"]) for t in body.get("tokens", [])],
-        neg_risk=bool(body.get("neg_risk", False)),
-        closed=bool(body.get("closed", False)),
-        end_date=datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None,
-    )
+        body: object = response.json()
+        return body or None

@@ -6,11 +6,15 @@ Invariants:
 - `post` looks the order up by its hash before anything else when it may already have been sent
   (any retry, any unknown answer); re-posting the same signed order is its only retry, and
   "Duplicated." counts as posted. It never signs or posts a different order.
-- Every post answer is classified (see `schemas`): accepted -> result; FOK/FAK kill
+- Every post answer is classified (see `verdicts`): accepted -> result; FOK/FAK kill
   -> result with nothing filled; temporary or unknown -> retryable `ApplicationError` (429 with
-  `next_retry_delay` = Retry-After); any other rejection -> non-retryable `OrderRejected`.
+  `next_retry_delay` = Retry-After); any other rejection -> non-retryable `OrderRejected`. An
+  accepted answer whose status is unknown is looked up by hash like an unknown answer.
+- Every answer is parsed once into a `schemas` model; an order whose status this code does not
+  know is a retryable `VenueUnreadable`, never taken for a live or finished order.
 - `follow` only reads and cancels, so it is safe to retry from the start; at the deadline it
-  cancels what rests and re-reads the order, so fills that raced the cancel are counted.
+  cancels what rests and re-reads the order, so fills that raced the cancel are counted. Its
+  result's `trades` are the trades that count; failed settlements are in `failed_trades`.
 """
 
 from __future__ import annotations
@@ -30,11 +34,19 @@ from py_clob_client_v2.order_utils.model.side import Side as WireSide
 from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV2
 from temporalio import activity
 
-from adapters.polymarket import schemas as wire
 from adapters.polymarket.book import ClobBooks
-from adapters.polymarket.errors import post_failure, read_failure
-from adapters.polymarket.schemas import Verdict
+from adapters.polymarket.errors import post_failure, read_failure, unknown_state, unreadable
+from adapters.polymarket.schemas import (
+    OpenOrder,
+    WireError,
+    is_settled,
+    read_cancel,
+    read_order,
+    read_trades,
+    split_counted,
+)
 from adapters.polymarket.session import ClobCallError, ClobSessions, beat, call
+from adapters.polymarket.verdicts import Verdict, classify_post_answer, classify_post_error
 from projectk.messages import (
     CancelOrdersInput,
     CancelOrdersResult,
@@ -147,14 +159,14 @@ class ClobVenue:
                 return found
         try:
             body = await call(lambda: client.post_order(_to_wire(order), order.order_type.value))
-            verdict = wire.classify_post_answer(body)
+            verdict = classify_post_answer(body)
         except ClobCallError as err:
-            body = None
-            verdict = wire.classify_post_error(err.status, err.text, err.retry_after)
+            verdict = classify_post_error(err.status, err.text, err.retry_after)
             if err.status == UNAUTHORIZED:
                 self._sessions.forget(data.wallet)
-        if verdict.verdict is Verdict.ACCEPTED and not verdict.duplicate:
-            return _accepted(order, body)
+        accepted = verdict.answer.accepted(order) if verdict.answer is not None else None
+        if verdict.verdict is Verdict.ACCEPTED and accepted is not None:
+            return accepted
         if verdict.verdict is Verdict.REJECTED and verdict.killed:
             return PostOrderResult(
                 order_id=order.order_id, state=VenueOrderState.KILLED, reason=verdict.reason
@@ -166,19 +178,26 @@ class ClobVenue:
         raise post_failure(verdict)
 
     async def _lookup(self, data: PostOrderInput) -> PostOrderResult | None:
-        client = await self._client(data.wallet)
-        body = await self._read(data.wallet, lambda: client.get_order(data.order.order_id))
-        found = wire.parse_order(body)
+        found = await self._order(data.wallet, data.order.order_id)
         if found is None:
             return None
-        activity.logger.info("order %s found by hash (%s)", found.order_id, found.state.value)
+        state = _state_of(found)
+        activity.logger.info("order %s found by hash (%s)", found.id, state.value)
         return PostOrderResult(
-            order_id=found.order_id,
-            state=found.state,
+            order_id=found.id,
+            state=state,
             reason="found by hash",
-            trade_ids=list(found.trade_ids),
+            trade_ids=list(found.associate_trades),
             filled_shares_micro=found.matched_shares_micro,
         )
+
+    async def _order(self, wallet: Wallet, order_id: str) -> OpenOrder | None:
+        client = await self._client(wallet)
+        body = await self._read(wallet, lambda: client.get_order(order_id))
+        try:
+            return read_order(body)
+        except WireError as err:
+            raise unreadable(err) from None
 
     async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
         """Poll the order and its trades until terminal; cancel the rest at the deadline."""
@@ -189,10 +208,8 @@ class ClobVenue:
         cancelled = False
         while True:
             beat()
-            found = wire.parse_order(
-                await self._read(data.wallet, lambda: client.get_order(order.order_id))
-            )
-            state = found.state if found else VenueOrderState.MISSING
+            found = await self._order(data.wallet, order.order_id)
+            state = _state_of(found) if found else VenueOrderState.MISSING
             due = data.cancel_now or datetime.now(UTC) >= data.deadline
             if state is VenueOrderState.LIVE and due and not cancelled:
                 await self._read(
@@ -203,7 +220,7 @@ class ClobVenue:
             if state is not VenueOrderState.LIVE:
                 break
             await asyncio.sleep(data.poll_interval_s)
-        trade_ids = list(found.trade_ids) if found else list(posted.trade_ids)
+        trade_ids = list(found.associate_trades) if found else list(posted.trade_ids)
         trades = await self._settled_trades(data, trade_ids)
         return _followed(order.order_id, state, trades, cancelled)
 
@@ -220,11 +237,8 @@ class ClobVenue:
                 rows = await self._read(
                     data.wallet, partial(client.get_trades, params, only_first_page=True)
                 )
-                for row in rows:
-                    trade = wire.parse_trade(row, data.order.order_id)
-                    if trade is not None and trade.trade_id == trade_id:
-                        trades.append(trade)
-            if all(wire.is_settled(t) for t in trades) or loop.time() >= until:
+                trades.extend(_fills(rows, data.order.order_id, trade_id))
+            if all(is_settled(t) for t in trades) or loop.time() >= until:
                 return trades
             beat()
             await asyncio.sleep(data.poll_interval_s)
@@ -240,8 +254,11 @@ class ClobVenue:
             answers.append(
                 await self._read(data.wallet, partial(client.cancel_market_orders, params))
             )
-        cancelled = [str(i) for a in answers if isinstance(a, dict) for i in a.get("canceled", [])]
-        return CancelOrdersResult(cancelled=cancelled)
+        try:
+            parsed = [read_cancel(a) for a in answers]
+        except WireError as err:
+            raise unreadable(err) from None
+        return CancelOrdersResult(cancelled=[i for a in parsed for i in a.canceled])
 
     async def _client(self, wallet: Wallet) -> ClobClient:
         try:
@@ -269,36 +286,34 @@ def _to_wire(order: SignedOrder) -> SignedOrderV2:
     )
 
 
-def _accepted(order: SignedOrder, body: object) -> PostOrderResult:
-    answer = body if isinstance(body, dict) else {}
-    status = str(answer.get("status", "")).lower()
-    state = VenueOrderState.LIVE if status in ("live", "delayed") else VenueOrderState.MATCHED
-    # A matched taker BUY reports pUSD as makingAmount and shares as takingAmount; SELL the reverse.
-    making, taking = (
-        wire.to_micro(answer.get("makingAmount")),
-        wire.to_micro(answer.get("takingAmount")),
-    )
-    shares, notional = (taking, making) if order.side is Side.BUY else (making, taking)
-    return PostOrderResult(
-        order_id=str(answer.get("orderID") or order.order_id),
-        state=state,
-        trade_ids=[str(t) for t in answer.get("tradeIDs") or []],
-        tx_hashes=[str(t) for t in answer.get("transactionsHashes") or []],
-        filled_shares_micro=shares,
-        notional_micro=notional,
-    )
+def _state_of(found: OpenOrder) -> VenueOrderState:
+    state = found.state
+    if state is None:
+        raise unknown_state(found)
+    return state
+
+
+def _fills(rows: object, order_id: str, trade_id: str) -> list[OrderTrade]:
+    # The part of each row of this trade id that filled our order.
+    try:
+        trades = read_trades(rows)
+    except WireError as err:
+        raise unreadable(err) from None
+    fills = (t.fill_of(order_id) for t in trades if t.id == trade_id)
+    return [f for f in fills if f is not None]
 
 
 def _followed(
     order_id: str, state: VenueOrderState, trades: list[OrderTrade], cancelled: bool
 ) -> FollowOrderResult:
-    counted = wire.filled_trades(trades)
+    counted, failed = split_counted(trades)
     return FollowOrderResult(
         order_id=order_id,
         state=state,
         filled_shares_micro=sum(t.shares_micro for t in counted),
         notional_micro=sum(t.notional_micro for t in counted),
         fee_micro=sum(t.fee_micro for t in counted),
-        trades=trades,
+        trades=counted,
+        failed_trades=failed,
         cancelled_rest=cancelled,
     )

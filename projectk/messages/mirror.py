@@ -197,8 +197,9 @@ class FollowOrderResult(Frozen):
     filled_shares_micro: Micro = 0
     notional_micro: Micro = 0  # pUSD paid (BUY) or received (SELL)
     fee_micro: Micro = 0
-    trades: list[OrderTrade] = Field(default_factory=list)
+    trades: list[OrderTrade] = Field(default_factory=list)  # the trades that count: the ledger's
     cancelled_rest: bool = False  # the deadline came and the rest was cancelled
+    failed_trades: list[OrderTrade] = Field(default_factory=list)  # settlement failed: not counted
 
 
 class CancelOrdersInput(Frozen):

@@ -49,10 +49,10 @@ async def record(version: str) -> None:
             await handle.execute_update(
                 PairWorkflow.update_config, ConfigPatch(budget_micro=90_000_000)
             )
-            venue.reject_reason = "not enough balance / allowance"
+            venue.reject_with = "not_enough_balance"
             feed.push(make_fill(3))
             await wait_state(handle, lambda s: s.consecutive_failures == 1 and not s.in_flight)
-            venue.reject_reason = ""
+            venue.reject_with = ""
             feed.push(make_fill(4, side=Side.SELL, price="0.55", shares=50_000_000))
             await wait_state(handle, lambda s: s.mirrors_started == 3 and not s.in_flight)
             await handle.signal(PairWorkflow.emergency_stop, StopRequest(reason="recorded stop"))

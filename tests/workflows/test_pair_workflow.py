@@ -120,7 +120,7 @@ async def test_consecutive_failures_block_the_pair_with_an_alert(
     time_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
 ) -> None:
     feed, venue = MemoryFeed(), GatedVenue()
-    venue.reject_reason = "not enough balance / allowance"
+    venue.reject_with = "not_enough_balance"
     async with worker(time_env.client, task_queue, ledger, feed, venue):
         config = pair_config(
             task_queue, guards=Guards(max_fill_age_s=10**9, max_consecutive_failures=2)

@@ -6,14 +6,14 @@ Invariants:
   as live logs, so a fill found here has exactly the fill id, amounts, block and log index the
   chain tail would have given it: deduplication by fill id is exact.
 - It is all or nothing: if a page or a receipt cannot be read, `FallbackIncomplete` is raised
-  and the caller keeps its range open (a gap is retried, never skipped).
+  and the caller keeps its range open (a gap is retried, never skipped). Pages are parsed once
+  into the Polymarket adapter's `DataApiTrade` rows; one that does not fit is unreadable.
 - Pages are read newest first until a row is older than the range's first block.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import httpx
 
@@ -21,6 +21,7 @@ from adapters.chain.decoding import parse_log, source_fills
 from adapters.chain.detection.heads import fetch_header
 from adapters.chain.detection.logs import LogReader
 from adapters.chain.detection.rpc import RpcError, RpcPool, RpcUnavailable
+from adapters.polymarket import DataApiTrade, read_data_api_trades
 from projectk.models import SourceFill
 
 PAGE_SIZE = 100
@@ -70,14 +71,14 @@ class DataApiFallback:
         for page in range(MAX_PAGES):
             rows = await self._page(wallet, page * PAGE_SIZE)
             for row in rows:
-                if int(row.get("timestamp", 0)) >= since and row.get("transactionHash"):
-                    hashes[str(row["transactionHash"]).lower()] = None
-            oldest = min((int(row.get("timestamp", 0)) for row in rows), default=0)
+                if row.timestamp >= since and row.transaction_hash:
+                    hashes[row.transaction_hash.lower()] = None
+            oldest = min((row.timestamp for row in rows), default=0)
             if len(rows) < PAGE_SIZE or oldest < since:
                 return list(hashes)
         raise FallbackIncomplete(f"more than {MAX_PAGES} pages of trades for {wallet}")
 
-    async def _page(self, wallet: str, offset: int) -> list[dict[str, Any]]:
+    async def _page(self, wallet: str, offset: int) -> list[DataApiTrade]:
         params: dict[str, str | int] = {
             "user": wallet,
             "takerOnly": "false",
@@ -86,10 +87,7 @@ class DataApiFallback:
         }
         response = await self._http.get(f"{self._url}/trades", params=params)
         response.raise_for_status()
-        rows = response.json()
-        if not isinstance(rows, list):
-            raise ValueError("the Data API /trades answer is not a list")
-        return rows
+        return read_data_api_trades(response.json())
 
     async def _receipt_fills(
         self, tx_hash: str, wallet: str, detected_at: datetime

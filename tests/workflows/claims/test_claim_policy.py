@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from adapters.chain import contracts as chain
 from adapters.chain import pusd_received
-from adapters.polymarket.markets import parse_market
 from projectk import claims
 from projectk.messages import ClaimReport, MarketInfo
 from projectk.models import MICRO, PairState, Position
@@ -125,17 +124,3 @@ def test_pusd_received_sums_transfers_to_the_holder_only() -> None:
         transfer(chain.PUSD, HOLDER, 1),
     ]
     assert pusd_received(logs, HOLDER) == 5 * MICRO + 1
-
-
-def test_parse_market_reads_the_clob_market_shape() -> None:
-    body = {
-        "condition_id": "0xaa",
-        "tokens": [{"token_id": YES, "outcome": "Yes"}, {"token_id": NO, "outcome": "No"}],
-        "neg_risk": True,
-        "closed": False,
-        "end_date_iso": "2030-01-01T00:00:00Z",
-    }
-    parsed = parse_market(body)
-    assert parsed.token_ids == [YES, NO]
-    assert parsed.neg_risk and not parsed.closed
-    assert parsed.end_date == datetime(2030, 1, 1, tzinfo=UTC)
