@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import httpx
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.chain import endpoint_of, probe_rpc
 from adapters.chain.detection.stats import DetectionStats, EndpointStats
@@ -24,7 +26,18 @@ from dashboard.checks import (
 from dashboard.format import age, short_address
 from dashboard.overview import Level, banners, build_rows
 from dashboard.temporal_reads import PairListing, Poller
-from projectk.models import MICRO, AlertLevel, PairState, PairStatus, Side
+from projectk import books
+from projectk.models import (
+    MICRO,
+    AlertLevel,
+    InFlight,
+    MirrorOutcome,
+    MirrorReport,
+    PairState,
+    PairStatus,
+    Position,
+    Side,
+)
 from tests.workflows.harness import pair_config
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -71,6 +84,74 @@ def test_replay_uses_average_cost_like_the_pairs_books() -> None:
     pnl = pair_pnl([totals], {"t": mark})
     assert pnl.marked_micro == 9 * MICRO - 7_500_000
     assert pair_pnl([totals], {}).marked_micro == 0  # no price known: marked at cost
+
+
+FILLS = st.lists(
+    st.tuples(
+        st.sampled_from([Side.BUY, Side.SELL]),
+        st.integers(min_value=0, max_value=50 * MICRO),  # shares
+        st.integers(min_value=0, max_value=50 * MICRO),  # notional
+        st.integers(min_value=0, max_value=MICRO),  # fee
+    ),
+    max_size=25,
+)
+
+
+def _books_after_each(fills: list[tuple[Side, int, int, int]]) -> list[PairState]:
+    # The pair's own books, fed the same fills as mirror reports.
+    s = PairState(config=pair_config("p1"))
+    after = []
+    for n, (side, shares, notional, fee) in enumerate(fills, start=1):
+        flight = InFlight(
+            fill_id=f"f{n}", workflow_id=f"mirror/p1/f{n}", side=side, token_id="t", started_at=NOW
+        )
+        report = MirrorReport(
+            fill_id=f"f{n}",
+            outcome=MirrorOutcome.FILLED if shares else MirrorOutcome.UNFILLED,
+            token_id="t",
+            side=side,
+            filled_shares_micro=shares,
+            notional_micro=notional,
+            fee_micro=fee,
+        )
+        s, _ = books.apply_report(books.start_flight(s, flight), report, NOW)
+        if shares:
+            after.append(s)
+    return after
+
+
+@given(fills=FILLS)
+def test_replay_tells_what_the_pairs_books_tell(fills: list[tuple[Side, int, int, int]]) -> None:
+    orders = [_order(n, *fill) for n, fill in enumerate(fills, start=1)]
+    points = replay(orders)
+    states = _books_after_each(fills)
+    assert [(p.spent_micro, p.realized_micro) for p in points] == [
+        (s.spent_micro, s.realized_pnl_micro) for s in states
+    ]
+
+
+@given(buys=FILLS, sells=FILLS)
+def test_overview_totals_agree_with_the_books_up_to_a_micro_unit_per_sale(
+    buys: list[tuple[Side, int, int, int]], sells: list[tuple[Side, int, int, int]]
+) -> None:
+    fills = [(Side.BUY, *b[1:]) for b in buys] + [(Side.SELL, *s[1:]) for s in sells]
+    states = _books_after_each(fills)
+    if not states:
+        return
+    bought = [f for f in fills if f[0] is Side.BUY and f[1]]
+    sold = [f for f in fills if f[0] is Side.SELL and f[1]]
+    totals = TokenTotals(
+        pair_id="p1",
+        token_id="t",
+        bought_shares_micro=sum(f[1] for f in bought),
+        bought_micro=sum(f[2] + f[3] for f in bought),
+        sold_shares_micro=sum(f[1] for f in sold),
+        sold_micro=sum(f[2] - f[3] for f in sold),
+    )
+    held, realized = token_position(totals)
+    books_held = states[-1].positions.get("t", Position())
+    assert held.shares_micro == books_held.shares_micro
+    assert 0 <= states[-1].realized_pnl_micro - realized <= max(0, len(sold) - 1)
 
 
 def _record(pair_id: str, status: PairStatus = PairStatus.ACTIVE) -> PairSummary:
