@@ -12,24 +12,21 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from adapters.chain.detection.stats import read_stats
 from adapters.ledger import LedgerReader
 from adapters.ledger.types import utcnow
+from adapters.temporal import Poller, fresh_counts, task_queue_pollers
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = timedelta(seconds=5)
-POLLER_FRESH = timedelta(minutes=2)  # a poller seen more recently than this is "polling"
 
 
 def project_version() -> str:
@@ -93,34 +90,14 @@ class StatusProbe:
         )
 
     async def _workers(self) -> str:
-        counts = []
         try:
-            for kind, name in (
-                (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "workflow"),
-                (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, "activity"),
-            ):
-                counts.append(f"{await self._fresh_pollers(kind)} {name}")
+            pollers = await asyncio.wait_for(
+                task_queue_pollers(self._client, self._task_queue), PROBE_TIMEOUT.total_seconds()
+            )
         except Exception as exc:  # reported, not raised
             log.warning("status: describe task queue failed: %s", exc)
             return f"❌ workers: cannot describe task queue {self._task_queue}"
-        icon = "✅" if all(not c.startswith("0 ") for c in counts) else "❌"
-        return f"{icon} workers polling {self._task_queue}: {', '.join(counts)} poller(s)"
-
-    async def _fresh_pollers(self, kind: TaskQueueType.ValueType) -> int:
-        request = DescribeTaskQueueRequest(
-            namespace=self._client.namespace,
-            task_queue=TaskQueue(name=self._task_queue),
-            task_queue_type=kind,
-        )
-        response = await self._client.workflow_service.describe_task_queue(
-            request, timeout=PROBE_TIMEOUT
-        )
-        now = self._clock()
-        return sum(
-            1
-            for p in response.pollers
-            if now - p.last_access_time.ToDatetime(tzinfo=now.tzinfo) <= POLLER_FRESH
-        )
+        return workers_line(self._task_queue, pollers, self._clock())
 
     def _chain_tail(self) -> str:
         stats = read_stats(self._stats_file) if self._stats_file else None
@@ -150,6 +127,14 @@ class StatusProbe:
             f"📡 chain tail: newest fill in block {fill.block_number} detected "
             f"{lag.total_seconds():.1f} s after its block, {_ago(self._clock() - detected)} ago"
         )
+
+
+def workers_line(task_queue: str, pollers: Sequence[Poller], now: datetime) -> str:
+    """Return the /status line of the fresh pollers of each task kind."""
+    counts = fresh_counts(pollers, now)
+    icon = "✅" if all(counts.values()) else "❌"
+    listed = ", ".join(f"{count} {kind.value}" for kind, count in counts.items())
+    return f"{icon} workers polling {task_queue}: {listed} poller(s)"
 
 
 def _ago(delta: timedelta) -> str:

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 from adapters.chain.detection.stats import DetectionStats
 from adapters.ledger.summaries import PairTotals
-from dashboard.overview import POLLER_STALE_AFTER, Level
-from dashboard.temporal_reads import Poller
+from adapters.temporal import Poller, fresh_counts
+from dashboard.overview import Level
 from projectk.models import PairState
 
 TAIL_STALE_AFTER = timedelta(minutes=2)  # the tail rewrites its figures every few seconds
@@ -92,8 +92,7 @@ def workers_check(workers: Sequence[Poller] | None, now: datetime) -> Check:
     title = "workers polling the task queue"
     if workers is None:
         return Check(Level.ERROR, title, "cannot tell: Temporal is not reachable")
-    fresh = {w.kind for w in workers if w.last_access and now - w.last_access <= POLLER_STALE_AFTER}
-    missing = sorted({"workflow", "activity"} - fresh)
+    missing = sorted(kind.value for kind, fresh in fresh_counts(workers, now).items() if not fresh)
     if missing:
         return Check(Level.ERROR, title, f"no recent poller for {' and '.join(missing)} tasks")
     identities = sorted({w.identity for w in workers})

@@ -18,11 +18,11 @@ from enum import StrEnum, unique
 
 from adapters.ledger.records import AlertRecord
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.temporal import POLLER_FRESH, Poller
 from dashboard.books import PnL, pair_pnl
-from dashboard.temporal_reads import PairListing, Poller
+from dashboard.temporal_reads import PairListing
 from projectk.models import AlertKind, PairStatus
 
-POLLER_STALE_AFTER = timedelta(minutes=2)  # a live worker long-polls at least every minute
 ALERT_WINDOW = timedelta(hours=24)  # low-gas and reorg alerts shown in the banner
 NO_WORKFLOW = "no workflow"
 
@@ -176,9 +176,10 @@ def worker_banners(workers: Sequence[Poller], now: datetime, has_pairs: bool) ->
     if not workers:
         level = Level.ERROR if has_pairs else Level.WARNING
         return [Banner(level, "no worker is polling the task queue: pairs cannot make progress")]
-    fresh = [w for w in workers if w.last_access and now - w.last_access <= POLLER_STALE_AFTER]
-    if not fresh:
-        return [Banner(Level.ERROR, "no worker has polled the task queue in the last 2 minutes")]
+    if not any(w.fresh(now) for w in workers):
+        minutes = int(POLLER_FRESH.total_seconds() // 60)
+        text = f"no worker has polled the task queue in the last {minutes} minutes"
+        return [Banner(Level.ERROR, text)]
     return []
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from adapters.chain import DetectionStats, RpcProbe, endpoint_of, probe_rpc, read_stats, stats_path
+from adapters.temporal import Poller
 from dashboard import loaders, state, widgets
 from dashboard.checks import (
     FRESHNESS,
@@ -21,7 +22,6 @@ from dashboard.checks import (
 )
 from dashboard.format import MISSING, age
 from dashboard.overview import Level
-from dashboard.temporal_reads import Poller
 
 ctx = widgets.context()
 RPC_TIMEOUT_S = 2.0

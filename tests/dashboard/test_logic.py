@@ -14,6 +14,7 @@ from adapters.chain import endpoint_of, probe_rpc
 from adapters.chain.detection.stats import DetectionStats, EndpointStats
 from adapters.ledger.records import AlertRecord, OrderRecord, OrderStatus
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.temporal import Poller, TaskKind
 from cli import main
 from cli.dashboard import is_loopback, streamlit_command
 from dashboard.books import pair_pnl, replay, token_position
@@ -25,7 +26,7 @@ from dashboard.checks import (
 )
 from dashboard.format import age, short_address
 from dashboard.overview import Level, banners, build_rows
-from dashboard.temporal_reads import PairListing, Poller
+from dashboard.temporal_reads import PairListing
 from projectk import books
 from projectk.models import (
     MICRO,
@@ -199,12 +200,12 @@ def test_rows_join_temporal_and_ledger_and_show_what_is_missing_on_either_side()
     assert any("orphan" in t and "registry" in t for t in texts)
     assert any(t.startswith("low gas (1 in 24 h)") for t in texts)
     assert any("no worker is polling" in t for t in texts)
-    assert not banners(rows[1:2], [], [Poller("workflow", "w", NOW)], NOW)
+    assert not banners(rows[1:2], [], [Poller(TaskKind.WORKFLOW, "w", NOW)], NOW)
 
 
 def test_same_ledger_check_compares_advertised_ids() -> None:
-    ours = Poller("workflow", f"1@host ledger={LEDGER_ID}", NOW)
-    theirs = Poller("activity", "2@host ledger=another-id", NOW)
+    ours = Poller(TaskKind.WORKFLOW, f"1@host ledger={LEDGER_ID}", NOW)
+    theirs = Poller(TaskKind.ACTIVITY, "2@host ledger=another-id", NOW)
     assert ledger_identity_check(LEDGER_ID, [ours]).level is Level.OK
     different = ledger_identity_check(LEDGER_ID, [ours, theirs])
     assert different.level is Level.WARNING and "another-id" in different.detail
@@ -230,10 +231,10 @@ def test_freshness_check_flags_a_ledger_behind_the_workflows() -> None:
 
 def test_workers_check_wants_recent_workflow_and_activity_pollers() -> None:
     old = NOW - timedelta(minutes=5)
-    assert workers_check([Poller("workflow", "w", NOW)], NOW).level is Level.ERROR
-    both = [Poller("workflow", "w", NOW), Poller("activity", "w", NOW)]
+    assert workers_check([Poller(TaskKind.WORKFLOW, "w", NOW)], NOW).level is Level.ERROR
+    both = [Poller(TaskKind.WORKFLOW, "w", NOW), Poller(TaskKind.ACTIVITY, "w", NOW)]
     assert workers_check(both, NOW).level is Level.OK
-    stale = [Poller("workflow", "w", old), Poller("activity", "w", old)]
+    stale = [Poller(TaskKind.WORKFLOW, "w", old), Poller(TaskKind.ACTIVITY, "w", old)]
     assert workers_check(stale, NOW).level is Level.ERROR
 
 
