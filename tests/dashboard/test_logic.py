@@ -25,9 +25,10 @@ from dashboard.checks import (
     workers_check,
 )
 from dashboard.format import age, short_address
-from dashboard.overview import Level, banners, build_rows
+from dashboard.overview import banners, build_rows
 from dashboard.temporal_reads import PairListing
 from projectk import books
+from projectk.health import Health
 from projectk.models import (
     MICRO,
     AlertLevel,
@@ -196,7 +197,7 @@ def test_rows_join_temporal_and_ledger_and_show_what_is_missing_on_either_side()
     )
     found = banners(rows, [alert], [], NOW)
     texts = [b.text for b in found]
-    assert found[0].level is Level.ERROR and "1 pair(s) blocked: a" in texts[0]
+    assert found[0].health is Health.FAILED and "1 pair(s) blocked: a" in texts[0]
     assert any("orphan" in t and "registry" in t for t in texts)
     assert any(t.startswith("low gas (1 in 24 h)") for t in texts)
     assert any("no worker is polling" in t for t in texts)
@@ -206,11 +207,11 @@ def test_rows_join_temporal_and_ledger_and_show_what_is_missing_on_either_side()
 def test_same_ledger_check_compares_advertised_ids() -> None:
     ours = Poller(TaskKind.WORKFLOW, f"1@host ledger={LEDGER_ID}", NOW)
     theirs = Poller(TaskKind.ACTIVITY, "2@host ledger=another-id", NOW)
-    assert ledger_identity_check(LEDGER_ID, [ours]).level is Level.OK
+    assert ledger_identity_check(LEDGER_ID, [ours]).health is Health.OK
     different = ledger_identity_check(LEDGER_ID, [ours, theirs])
-    assert different.level is Level.WARNING and "another-id" in different.detail
-    assert ledger_identity_check(LEDGER_ID, None).level is Level.INFO
-    assert ledger_identity_check(None, [ours]).level is Level.WARNING
+    assert different.health is Health.WARNING and "another-id" in different.detail
+    assert ledger_identity_check(LEDGER_ID, None).health is Health.NOT_CHECKED
+    assert ledger_identity_check(None, [ours]).health is Health.WARNING
 
 
 def test_freshness_check_flags_a_ledger_behind_the_workflows() -> None:
@@ -219,23 +220,23 @@ def test_freshness_check_flags_a_ledger_behind_the_workflows() -> None:
     behind = freshness_check(
         {"p1": state}, {"p1": PairTotals(pair_id="p1", orders=3)}, {source: NOW}
     )
-    assert behind.level is Level.WARNING and "4 mirrors finished, 3" in behind.detail
+    assert behind.health is Health.WARNING and "4 mirrors finished, 3" in behind.detail
     old_fills = {source: NOW - timedelta(minutes=1)}
     stale = freshness_check({"p1": state}, {"p1": PairTotals(pair_id="p1", orders=4)}, old_fills)
-    assert stale.level is Level.WARNING and "newer than any" in stale.detail
+    assert stale.health is Health.WARNING and "newer than any" in stale.detail
     fresh = freshness_check(
         {"p1": state}, {"p1": PairTotals(pair_id="p1", orders=5)}, {source: NOW}
     )
-    assert fresh.level is Level.OK
+    assert fresh.health is Health.OK
 
 
 def test_workers_check_wants_recent_workflow_and_activity_pollers() -> None:
     old = NOW - timedelta(minutes=5)
-    assert workers_check([Poller(TaskKind.WORKFLOW, "w", NOW)], NOW).level is Level.ERROR
+    assert workers_check([Poller(TaskKind.WORKFLOW, "w", NOW)], NOW).health is Health.FAILED
     both = [Poller(TaskKind.WORKFLOW, "w", NOW), Poller(TaskKind.ACTIVITY, "w", NOW)]
-    assert workers_check(both, NOW).level is Level.OK
+    assert workers_check(both, NOW).health is Health.OK
     stale = [Poller(TaskKind.WORKFLOW, "w", old), Poller(TaskKind.ACTIVITY, "w", old)]
-    assert workers_check(stale, NOW).level is Level.ERROR
+    assert workers_check(stale, NOW).health is Health.FAILED
 
 
 def test_rpc_probe_reads_head_and_never_shows_the_key_in_the_url() -> None:
@@ -304,9 +305,9 @@ def _stats(lag: int, updated: datetime) -> DetectionStats:
 
 def test_tail_check_reads_the_workers_snapshot() -> None:
     healthy = tail_check(_stats(2, NOW), NOW)
-    assert healthy.level is Level.OK and "2 block(s) behind" in healthy.detail
+    assert healthy.health is Health.OK and "2 block(s) behind" in healthy.detail
     assert "p95 2100 ms" in healthy.detail
     assert tail_check(_stats(40, NOW), NOW).detail.startswith("LAGGING")
     stale = tail_check(_stats(2, NOW - timedelta(minutes=10)), NOW)
-    assert stale.level is Level.WARNING and stale.detail.startswith("STALE")
-    assert tail_check(None, NOW).level is Level.INFO
+    assert stale.health is Health.WARNING and stale.detail.startswith("STALE")
+    assert tail_check(None, NOW).health is Health.NOT_CHECKED

@@ -16,9 +16,11 @@ from temporalio.worker import Worker
 
 from adapters.ledger import Ledger, worker_identity
 from adapters.temporal import POLLER_FRESH, Poller, TaskKind, fresh_counts, task_queue_pollers
-from bot.status import workers_line
+from bot.status import render
+from bot.status import workers_check as bot_workers_check
 from dashboard.checks import workers_check
-from dashboard.overview import Level, worker_banners
+from dashboard.overview import worker_banners
+from projectk.health import Health
 from tests.workflows.harness import fake_clients
 from workers.registry import WORKFLOWS, activities_of
 
@@ -76,8 +78,10 @@ POLLERS = st.lists(
 
 @given(pollers=POLLERS)
 def test_the_bot_and_the_dashboard_judge_the_same_pollers_alike(pollers: list[Poller]) -> None:
-    both_fresh = all(fresh_counts(pollers, NOW).values())
-    assert workers_line("q", pollers, NOW).startswith("✅") is both_fresh
-    assert (workers_check(pollers, NOW).level is Level.OK) is both_fresh
-    if both_fresh:
+    bot = bot_workers_check("q", pollers, NOW)
+    dashboard = workers_check(pollers, NOW)
+    assert bot.health is dashboard.health
+    assert (bot.health is Health.OK) is all(fresh_counts(pollers, NOW).values())
+    assert render(bot).startswith("✅" if bot.health is Health.OK else "❌")
+    if bot.health is Health.OK:
         assert worker_banners(pollers, NOW, has_pairs=True) == []
