@@ -45,6 +45,17 @@ def fly(s: PairState, fill_id: str, side: Side = Side.BUY, reserved: int = 0) ->
     return books.start_flight(s, flight)
 
 
+def filled(fill_id: str, side: Side, shares: int, notional: int) -> MirrorReport:
+    return MirrorReport(
+        fill_id=fill_id,
+        outcome=MirrorOutcome.FILLED,
+        token_id="t",
+        side=side,
+        filled_shares_micro=shares,
+        notional_micro=notional,
+    )
+
+
 def test_report_applies_once_and_releases_the_reservation() -> None:
     s = fly(state(), "f1", reserved=5 * MICRO)
     assert s.remaining_micro == 95 * MICRO
@@ -95,15 +106,7 @@ def test_positions_and_budget_stay_consistent(trades: list[tuple[Side, int, int]
                 continue
             shares = min(shares, held.shares_micro)
         s = fly(s, f"f{n}", side=side)
-        report = MirrorReport(
-            fill_id=f"f{n}",
-            outcome=MirrorOutcome.FILLED,
-            token_id="t",
-            side=side,
-            filled_shares_micro=shares,
-            notional_micro=notional,
-        )
-        s, _ = books.apply_report(s, report, NOW)
+        s, _ = books.apply_report(s, filled(f"f{n}", side, shares, notional), NOW)
         position = s.positions.get("t")
         if position is not None:
             assert position.shares_micro > 0 and position.cost_micro >= 0
@@ -197,15 +200,7 @@ def test_the_books_account_fills_by_the_positions_rule(fills: list[tuple[Side, i
     realized = 0
     for n, (side, shares, money) in enumerate(fills):
         s = fly(s, f"f{n}", side=side)
-        report = MirrorReport(
-            fill_id=f"f{n}",
-            outcome=MirrorOutcome.FILLED,
-            token_id="t",
-            side=side,
-            filled_shares_micro=shares,
-            notional_micro=money,
-        )
-        s, _ = books.apply_report(s, report, NOW)
+        s, _ = books.apply_report(s, filled(f"f{n}", side, shares, money), NOW)
         if shares and side is Side.BUY:
             expected = expected.buy(shares, money)
         elif shares:
