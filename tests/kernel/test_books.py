@@ -175,7 +175,7 @@ def test_average_cost_never_sells_more_than_held_nor_goes_below_zero(
             sold = held.shares_micro - after.shares_micro
             assert sold == min(shares, held.shares_micro)
             assert 0 <= removed <= held.cost_micro and after.cost_micro == held.cost_micro - removed
-            if after.shares_micro == 0:
+            if held.shares_micro and after.shares_micro == 0:
                 assert after.cost_micro == 0  # the last share takes the cost that was left
         assert after.shares_micro >= 0 and after.cost_micro >= 0
         held = after
