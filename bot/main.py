@@ -24,9 +24,10 @@ from adapters.temporal import TemporalUnavailableError, connect
 from bot.app import ProjectKBot
 from bot.config import BotConfig, BotConfigError
 from bot.lock import BotAlreadyRunningError
-from bot.logs import protect_token, redact
+from bot.logs import protect_token
 from bot.status import StatusProbe
 from control.pairs import build_pair_service
+from projectk.logs import redact
 from projectk.settings import Settings
 
 log = logging.getLogger(__name__)

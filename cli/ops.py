@@ -27,7 +27,8 @@ from cli.tools.backup import (
     describe,
     restore_backup,
 )
-from cli.tools.doctor import Status, run_doctor, settings_failure
+from cli.tools.doctor import line, run_doctor, settings_failure
+from projectk.health import Health
 from projectk.settings import Settings, SettingsError, load_settings
 
 PING_TIMEOUT_S = 5.0
@@ -41,12 +42,12 @@ def doctor(ctx: click.Context) -> None:
     try:
         settings = (root.obj or {}).get("settings") or load_settings()
     except SettingsError as exc:
-        click.echo(settings_failure(exc).line())
+        click.echo(line(settings_failure(exc)))
         ctx.exit(1)
     results = run(run_doctor(settings))
     for result in results:
-        click.echo(result.line())
-    failed = [r for r in results if r.status is Status.FAIL]
+        click.echo(line(result))
+    failed = [r for r in results if r.health is Health.FAILED]
     click.echo(f"{len(results) - len(failed)} passed or skipped, {len(failed)} failed")
     if failed:
         ctx.exit(1)

@@ -2,11 +2,12 @@
 
 Invariants:
 - Pure functions of their inputs; integers in micro-units; prices `Decimal`; no float.
-- Cost basis is the average cost, as in the pair's own books (`projectk.books`): a sale removes
-  cost in proportion to the shares sold, realized PnL is proceeds minus that cost.
+- Cost basis is the pair's own average-cost rule (`Position.buy`/`Position.sell`), and the Pair
+  page accounts each fill with the books' own `projectk.books.trade`: nothing here re-derives it.
 - The overview works from per-token sums (`TokenTotals`), so it takes the average over all of a
-  token's buys; that equals the pair's books whenever buys precede the sales they close. The
-  Pair page replays the pair's orders in time order (`replay`), which is exact.
+  token's buys; whenever buys precede the sales they close, that is the pair's books up to the
+  rounding of each sale (at most one micro-unit per sale after the first). The Pair page replays
+  the pair's orders in time order (`replay`), which is exact.
 - Marked PnL values what is held at the newest price the ledger saw for the token (its latest
   source fill); a token with no known price is marked at cost (marked PnL 0), never at 0.
 """
@@ -20,7 +21,8 @@ from decimal import ROUND_FLOOR, Decimal
 
 from adapters.ledger.records import OrderRecord
 from adapters.ledger.summaries import TokenMark, TokenTotals
-from projectk.models import Position, Side
+from projectk.books import trade
+from projectk.models import Position
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,8 @@ def marked_pnl(position: Position, mark: Decimal | None) -> int:
 
 def token_position(totals: TokenTotals) -> tuple[Position, int]:
     """Return (the position still held, realized PnL) from one token's summed buys and sales."""
-    bought, cost = totals.bought_shares_micro, totals.bought_micro
-    sold = min(totals.sold_shares_micro, bought)
-    cost_out = cost * sold // bought if bought else 0
-    held = Position(shares_micro=bought - sold, cost_micro=cost - cost_out)
+    bought = Position().buy(totals.bought_shares_micro, totals.bought_micro)
+    held, cost_out = bought.sell(totals.sold_shares_micro)
     return held, totals.sold_micro - cost_out
 
 
@@ -84,22 +84,15 @@ def replay(orders: Iterable[OrderRecord]) -> list[BookPoint]:
     for order in sorted(orders, key=lambda o: (o.updated_at, o.id)):
         if order.filled_shares_micro == 0:
             continue
-        held = positions.get(order.token_id, Position())
-        if order.side is Side.BUY:
-            paid = order.notional_micro + order.fee_micro
-            positions[order.token_id] = Position(
-                shares_micro=held.shares_micro + order.filled_shares_micro,
-                cost_micro=held.cost_micro + paid,
-            )
-            spent += paid
-        else:
-            sold = min(order.filled_shares_micro, held.shares_micro)
-            cost_out = held.cost_micro * sold // held.shares_micro if held.shares_micro else 0
-            positions[order.token_id] = Position(
-                shares_micro=held.shares_micro - sold, cost_micro=held.cost_micro - cost_out
-            )
-            proceeds = order.notional_micro - order.fee_micro
-            spent = max(0, spent - proceeds)
-            realized += proceeds - cost_out
+        done = trade(
+            positions.get(order.token_id, Position()),
+            order.side,
+            order.filled_shares_micro,
+            order.notional_micro,
+            order.fee_micro,
+        )
+        positions[order.token_id] = done.position
+        spent = max(0, spent + done.spent_micro)
+        realized += done.realized_micro
         points.append(BookPoint(at=order.updated_at, spent_micro=spent, realized_micro=realized))
     return points

@@ -2,6 +2,8 @@
 polling, do the RPC endpoints answer.
 
 Invariants:
+- Every check is a `projectk.health.Check`, the vocabulary doctor and the bot's /status speak
+  too; the System page only renders it.
 - Pure functions of what was read (RPC endpoints by `adapters.chain.probe_rpc`). The chain
   tail's own figures come from the snapshot each worker writes.
 - Same ledger: every worker advertises the id of the ledger it opened in its Temporal identity
@@ -16,13 +18,12 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.chain.detection.stats import DetectionStats
 from adapters.ledger.summaries import PairTotals
-from dashboard.overview import POLLER_STALE_AFTER, Level
-from dashboard.temporal_reads import Poller
+from adapters.temporal import Poller, fresh_counts
+from projectk.health import Check, Health
 from projectk.models import PairState
 
 TAIL_STALE_AFTER = timedelta(minutes=2)  # the tail rewrites its figures every few seconds
@@ -30,38 +31,29 @@ TAIL_LAG_WARN_BLOCKS = 10  # about 20 s of Polygon blocks
 FRESHNESS = "ledger up to date with the workflows"
 
 
-@dataclass(frozen=True)
-class Check:
-    """One line of the System page: what was checked, how it went, and the detail."""
-
-    level: Level
-    title: str
-    detail: str
-
-
 def ledger_identity_check(ledger_id: str | None, workers: Sequence[Poller] | None) -> Check:
     """Compare the dashboard's ledger id with the ids the polling workers advertise."""
-    title = "same ledger as the workers"
+    name = "same ledger as the workers"
     if ledger_id is None:
         return Check(
-            Level.WARNING, title, "this ledger has no identity yet: run `projectk db upgrade`"
+            name, Health.WARNING, "this ledger has no identity yet: run `projectk db upgrade`"
         )
     if workers is None:
-        return Check(Level.INFO, title, "cannot tell: Temporal is not reachable")
+        return Check(name, Health.NOT_CHECKED, "cannot tell: Temporal is not reachable")
     advertised = {w.ledger_id for w in workers if w.ledger_id}
     if not workers:
-        return Check(Level.INFO, title, "cannot tell: no worker is polling")
+        return Check(name, Health.NOT_CHECKED, "cannot tell: no worker is polling")
     others = sorted(advertised - {ledger_id})
     if others:
         return Check(
-            Level.WARNING,
-            title,
+            name,
+            Health.WARNING,
             f"DIFFERENT LEDGER: workers write ledger {', '.join(others)}, "
             f"the dashboard reads {ledger_id}",
         )
     if not advertised:
-        return Check(Level.INFO, title, "the workers do not advertise their ledger id")
-    return Check(Level.OK, title, f"workers write ledger {ledger_id}, the one shown here")
+        return Check(name, Health.NOT_CHECKED, "the workers do not advertise their ledger id")
+    return Check(name, Health.OK, f"workers write ledger {ledger_id}, the one shown here")
 
 
 def freshness_check(
@@ -70,7 +62,7 @@ def freshness_check(
     last_fills: Mapping[str, datetime],
 ) -> Check:
     """Tell whether the ledger holds everything the pairs' workflows say they recorded."""
-    title = FRESHNESS
+    name = FRESHNESS
     behind = []
     for pair_id, state in sorted(states.items()):
         finished = state.mirrors_started - len(state.in_flight)
@@ -81,30 +73,29 @@ def freshness_check(
         elif state.last_fill_at and (newest is None or newest < state.last_fill_at):
             behind.append(f"{pair_id}: consumed a source fill newer than any in the ledger")
     if behind:
-        return Check(Level.WARNING, title, "STALE LEDGER? " + "; ".join(behind[:5]))
+        return Check(name, Health.WARNING, "STALE LEDGER? " + "; ".join(behind[:5]))
     if not states:
-        return Check(Level.INFO, title, "no running pair to compare with")
-    return Check(Level.OK, title, f"checked {len(states)} running pair(s)")
+        return Check(name, Health.NOT_CHECKED, "no running pair to compare with")
+    return Check(name, Health.OK, f"checked {len(states)} running pair(s)")
 
 
 def workers_check(workers: Sequence[Poller] | None, now: datetime) -> Check:
     """Tell whether workers poll the task queue for both workflow and activity tasks."""
-    title = "workers polling the task queue"
+    name = "workers polling the task queue"
     if workers is None:
-        return Check(Level.ERROR, title, "cannot tell: Temporal is not reachable")
-    fresh = {w.kind for w in workers if w.last_access and now - w.last_access <= POLLER_STALE_AFTER}
-    missing = sorted({"workflow", "activity"} - fresh)
+        return Check(name, Health.FAILED, "cannot tell: Temporal is not reachable")
+    missing = sorted(kind.value for kind, fresh in fresh_counts(workers, now).items() if not fresh)
     if missing:
-        return Check(Level.ERROR, title, f"no recent poller for {' and '.join(missing)} tasks")
+        return Check(name, Health.FAILED, f"no recent poller for {' and '.join(missing)} tasks")
     identities = sorted({w.identity for w in workers})
-    return Check(Level.OK, title, f"{len(identities)} worker(s): {', '.join(identities)}")
+    return Check(name, Health.OK, f"{len(identities)} worker(s): {', '.join(identities)}")
 
 
 def tail_check(stats: DetectionStats | None, now: datetime) -> Check:
     """Tell whether the worker's chain tail keeps up with the chain head, from its snapshot."""
-    title = "chain tail"
+    name = "chain tail"
     if stats is None:
-        return Check(Level.INFO, title, "no figures from a worker's chain tail yet")
+        return Check(name, Health.NOT_CHECKED, "no figures from a worker's chain tail yet")
     detail = (
         f"head {stats.head_block}, synced {stats.synced_block} "
         f"({stats.head_lag_blocks} block(s) behind, {stats.head_mode} mode), detection latency "
@@ -114,8 +105,8 @@ def tail_check(stats: DetectionStats | None, now: datetime) -> Check:
     )
     if now - stats.updated_at > TAIL_STALE_AFTER:
         return Check(
-            Level.WARNING, title, f"STALE: last report {stats.updated_at:%H:%M:%S} UTC; " + detail
+            name, Health.WARNING, f"STALE: last report {stats.updated_at:%H:%M:%S} UTC; " + detail
         )
     if stats.head_lag_blocks > TAIL_LAG_WARN_BLOCKS:
-        return Check(Level.WARNING, title, "LAGGING: " + detail)
-    return Check(Level.OK, title, detail)
+        return Check(name, Health.WARNING, "LAGGING: " + detail)
+    return Check(name, Health.OK, detail)

@@ -25,9 +25,10 @@ from adapters.ledger.records import (
     PairRecord,
 )
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.temporal import Poller, task_queue_pollers
 from dashboard import temporal_reads
 from dashboard.state import CACHE_TTL_S, Fetched, Target, ledger_read, temporal_later
-from dashboard.temporal_reads import PairListing, Poller
+from dashboard.temporal_reads import PairListing
 
 ORDERS_SHOWN = 1000  # newest orders a table shows; filters narrow what they are
 ALERTS_SCANNED = 200
@@ -92,7 +93,7 @@ def read_overview(reader: LedgerReader, day: date) -> OverviewLedger:
 def overview(target: Target, day: date, with_ledger: bool) -> OverviewData:
     """Return the overview's data; the Temporal reads run while the ledger is read."""
     listing = temporal_later(target, lambda c: temporal_reads.list_pairs(c, target.task_queue))
-    workers = temporal_later(target, lambda c: temporal_reads.pollers(c, target.task_queue))
+    workers = temporal_later(target, lambda c: task_queue_pollers(c, target.task_queue))
     ledger: Fetched[OverviewLedger] = Fetched(value=EMPTY_OVERVIEW)
     if with_ledger:
         ledger = ledger_read(target, lambda r: read_overview(r, day))

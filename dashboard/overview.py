@@ -7,6 +7,8 @@ Invariants:
   be read, the registry's last known status is shown and the row says so.
 - A pair that runs in Temporal but is not in the registry, or is registered but has no running
   workflow, is shown, not hidden: either can mean the dashboard reads another ledger.
+- A banner speaks the shared health vocabulary (`projectk.health.Health`); the page only picks
+  the box it is shown in.
 """
 
 from __future__ import annotations
@@ -14,34 +16,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum, unique
 
 from adapters.ledger.records import AlertRecord
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.temporal import POLLER_FRESH, Poller
 from dashboard.books import PnL, pair_pnl
-from dashboard.temporal_reads import PairListing, Poller
+from dashboard.temporal_reads import PairListing
+from projectk.health import Health
 from projectk.models import AlertKind, PairStatus
 
-POLLER_STALE_AFTER = timedelta(minutes=2)  # a live worker long-polls at least every minute
 ALERT_WINDOW = timedelta(hours=24)  # low-gas and reorg alerts shown in the banner
 NO_WORKFLOW = "no workflow"
-
-
-@unique
-class Level(StrEnum):
-    """How loudly a banner or check speaks."""
-
-    ERROR = "error"  # someone must act now
-    WARNING = "warning"  # something looks wrong
-    INFO = "info"  # worth knowing
-    OK = "ok"  # checked and fine
 
 
 @dataclass(frozen=True)
 class Banner:
     """One message at the top of the overview."""
 
-    level: Level
+    health: Health  # how loudly it speaks, in the vocabulary every front-end shares
     text: str
 
 
@@ -147,7 +139,7 @@ def banners(
     for kind, what in ((AlertKind.LOW_GAS, "low gas"), (AlertKind.REORG, "reorg")):
         hits = [a for a in recent if a.kind == kind.value]
         if hits:
-            found.append(Banner(Level.WARNING, f"{what} ({len(hits)} in 24 h): {hits[0].message}"))
+            found.append(Banner(Health.WARNING, f"{what} ({len(hits)} in 24 h): {hits[0].message}"))
     if workers is not None:
         found.extend(worker_banners(workers, now, has_pairs=any(r.in_temporal for r in rows)))
     return found
@@ -155,15 +147,16 @@ def banners(
 
 def _pair_banners(rows: Sequence[OverviewRow]) -> list[Banner]:
     found = []
-    for status, level in ((PairStatus.BLOCKED, Level.ERROR), (PairStatus.STOPPED, Level.WARNING)):
+    loudness = ((PairStatus.BLOCKED, Health.FAILED), (PairStatus.STOPPED, Health.WARNING))
+    for status, health in loudness:
         names = [r.pair_id for r in rows if r.status == status.value]
         if names:
-            found.append(Banner(level, f"{len(names)} pair(s) {status.value}: {_names(names)}"))
+            found.append(Banner(health, f"{len(names)} pair(s) {status.value}: {_names(names)}"))
     orphans = [r.pair_id for r in rows if r.in_temporal and not r.in_registry]
     if orphans:
         found.append(
             Banner(
-                Level.WARNING,
+                Health.WARNING,
                 f"{len(orphans)} running pair(s) are not in this ledger's registry "
                 f"({_names(orphans)}): is the dashboard reading the worker's ledger?",
             )
@@ -174,11 +167,12 @@ def _pair_banners(rows: Sequence[OverviewRow]) -> list[Banner]:
 def worker_banners(workers: Sequence[Poller], now: datetime, has_pairs: bool) -> list[Banner]:
     """Return a banner when no worker polls the task queue (or none did lately)."""
     if not workers:
-        level = Level.ERROR if has_pairs else Level.WARNING
-        return [Banner(level, "no worker is polling the task queue: pairs cannot make progress")]
-    fresh = [w for w in workers if w.last_access and now - w.last_access <= POLLER_STALE_AFTER]
-    if not fresh:
-        return [Banner(Level.ERROR, "no worker has polled the task queue in the last 2 minutes")]
+        health = Health.FAILED if has_pairs else Health.WARNING
+        return [Banner(health, "no worker is polling the task queue: pairs cannot make progress")]
+    if not any(w.fresh(now) for w in workers):
+        minutes = int(POLLER_FRESH.total_seconds() // 60)
+        text = f"no worker has polled the task queue in the last {minutes} minutes"
+        return [Banner(Health.FAILED, text)]
     return []
 
 

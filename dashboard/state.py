@@ -31,6 +31,7 @@ from adapters.ledger import (
     normalize_url,
     redact,
 )
+from adapters.temporal import Poller, task_queue_pollers
 from dashboard import temporal_reads
 from dashboard.bridge import TemporalBridge, TemporalDown
 from projectk.models import PairState
@@ -184,9 +185,9 @@ def listing(target: Target) -> Fetched[list[temporal_reads.PairListing]]:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def workers(target: Target) -> Fetched[list[temporal_reads.Poller]]:
+def workers(target: Target) -> Fetched[list[Poller]]:
     """Return the workers polling the target's task queue."""
-    return temporal(target, lambda c: temporal_reads.pollers(c, target.task_queue))
+    return temporal(target, lambda c: task_queue_pollers(c, target.task_queue))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -1,8 +1,8 @@
-"""What the dashboard reads from Temporal: the pair listing, one pair's state, the task queue's
-pollers and the server's version.
+"""What the dashboard reads from Temporal: the pair listing, one pair's state and the server's
+version (the task queue's pollers come from `adapters.temporal.task_queue_pollers`).
 
 Invariants:
-- Read-only: list, describe, query and system-info calls only; nothing here signals, updates,
+- Read-only: list, query and system-info calls only; nothing here signals, updates,
   starts or terminates a workflow.
 - Pairs are listed with ONE visibility query over their search attributes (paged by the SDK),
   never one call per pair; only the Pair and System pages query a workflow's `state`.
@@ -15,15 +15,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from adapters.ledger.summaries import ledger_id_of
 from adapters.temporal import search
 from projectk.contract import (
     PAIR_WORKFLOW,
@@ -57,20 +54,6 @@ class PairListing:
     follower: str
     status: str  # the PairStatus value the workflow last published
     started_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Poller:
-    """A worker polling the task queue, as Temporal last saw it."""
-
-    kind: str  # "workflow" or "activity"
-    identity: str
-    last_access: datetime | None
-
-    @property
-    def ledger_id(self) -> str | None:
-        """Return the ledger id the worker advertises in its identity (None if none)."""
-        return ledger_id_of(self.identity)
 
 
 async def list_pairs(client: Client, task_queue: str) -> list[PairListing]:
@@ -118,36 +101,7 @@ async def pair_states(client: Client, pair_ids: Sequence[str]) -> dict[str, Pair
     return {p: s for p, s in zip(pair_ids, found, strict=True) if isinstance(s, PairState)}
 
 
-async def pollers(client: Client, task_queue: str) -> list[Poller]:
-    """Return the workers polling the task queue for workflow and activity tasks."""
-    found = []
-    for kind, queue_type in (
-        ("workflow", TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-        ("activity", TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-    ):
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
-                task_queue_type=queue_type,
-            )
-        )
-        for poller in response.pollers:
-            seen = (
-                poller.last_access_time.ToDatetime()
-                if poller.HasField("last_access_time")
-                else None
-            )
-            found.append(Poller(kind=kind, identity=poller.identity, last_access=_utc(seen)))
-    return found
-
-
 async def server_version(client: Client) -> str:
     """Return the Temporal server's version."""
     info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
     return info.server_version or "unknown"
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # protobuf's ToDatetime gives a naive UTC datetime.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -21,7 +21,8 @@ from typing import ParamSpec
 import streamlit as st
 
 from dashboard import state
-from dashboard.overview import Banner, Level
+from dashboard.overview import Banner
+from projectk.health import Health
 from projectk.settings import Settings
 
 REFRESH_CHOICES = (0, 5, 10, 30, 60)  # seconds; 0 = off
@@ -116,9 +117,9 @@ def ledger_missing(target: state.Target, problem: str) -> None:
 
 
 def banner(item: Banner) -> None:
-    """Show one banner in the box of its level."""
-    show = {Level.ERROR: st.error, Level.WARNING: st.warning, Level.INFO: st.info}
-    show.get(item.level, st.success)(item.text)
+    """Show one banner in the box of its health."""
+    show = {Health.FAILED: st.error, Health.WARNING: st.warning, Health.NOT_CHECKED: st.info}
+    show.get(item.health, st.success)(item.text)
 
 
 def pair_link(pair_id: str, label: str | None = None) -> None:

@@ -4,8 +4,9 @@ Invariants:
 - Each function returns a new state (and the alerts it implies); none mutates its input.
 - A mirror report is applied at most once: a report for a fill that is not in flight is ignored.
 - Reserved budget is released exactly when its child reports; spent budget never goes below 0.
-- Positions use average cost: a sale removes cost in proportion to the shares sold, and realized
-  PnL is the proceeds minus that cost.
+- Positions use average cost (`Position.buy`/`Position.sell`): a sale removes cost in proportion
+  to the shares sold, and realized PnL is the proceeds minus that cost. `trade` accounts one
+  fill; the dashboard's replay of the ledger uses it too, so both tell the same figures.
 """
 
 from __future__ import annotations
@@ -78,27 +79,41 @@ def drop_flight(state: PairState, fill_id: str) -> PairState:
     )
 
 
+@dataclass(frozen=True)
+class Trade:
+    """What one filled order does to its token's position and to the pair's figures."""
+
+    position: Position  # the position after the fill
+    spent_micro: int  # change of net pUSD committed: + paid for a buy, - received for a sale
+    realized_micro: int  # change of realized PnL: a sale's proceeds minus the cost it removed
+
+
+def trade(
+    held: Position, side: Side, shares_micro: int, notional_micro: int, fee_micro: int
+) -> Trade:
+    """Return what a fill of `shares_micro` for `notional_micro` and `fee_micro` does to `held`."""
+    if side is Side.BUY:
+        paid = notional_micro + fee_micro
+        return Trade(held.buy(shares_micro, paid), paid, 0)
+    left, cost_out = held.sell(shares_micro)
+    proceeds = notional_micro - fee_micro
+    return Trade(left, -proceeds, proceeds - cost_out)
+
+
 def _trade(state: PairState, report: MirrorReport) -> tuple[dict[str, Position], int, int]:
     # Returns (positions, spent delta, realized pnl delta) of a report's fills.
     positions = dict(state.positions)
-    held = positions.get(report.token_id, Position())
     if report.filled_shares_micro == 0:
         return positions, 0, 0
-    if report.side is Side.BUY:
-        positions[report.token_id] = Position(
-            shares_micro=held.shares_micro + report.filled_shares_micro,
-            cost_micro=held.cost_micro + report.notional_micro + report.fee_micro,
-        )
-        return positions, report.notional_micro + report.fee_micro, 0
-    sold = min(report.filled_shares_micro, held.shares_micro)
-    cost_out = held.cost_micro * sold // held.shares_micro if held.shares_micro else 0
-    left = Position(shares_micro=held.shares_micro - sold, cost_micro=held.cost_micro - cost_out)
-    if left.shares_micro == 0:
+    held = positions.get(report.token_id, Position())
+    done = trade(
+        held, report.side, report.filled_shares_micro, report.notional_micro, report.fee_micro
+    )
+    if done.position.shares_micro == 0:
         positions.pop(report.token_id, None)
     else:
-        positions[report.token_id] = left
-    proceeds = report.notional_micro - report.fee_micro
-    return positions, -proceeds, proceeds - cost_out
+        positions[report.token_id] = done.position
+    return positions, done.spent_micro, done.realized_micro
 
 
 def apply_report(

@@ -6,9 +6,12 @@ Invariants:
 - `setup_logging` replaces the root logger's handlers, so calling it twice does not duplicate lines.
 - A log file rotates at PROJECTK_LOG_MAX_BYTES keeping PROJECTK_LOG_BACKUPS old files; it and its
   rotated copies are created mode 0600 (a log line may name wallets and pairs).
-- The known secrets (every `SecretStr` setting, each retired payload key, long tokens in RPC URLs
-  such as provider API keys) are masked in every line, even when a careless message or a
-  traceback interpolated one.
+- One redaction for the whole process: every protected secret (each `SecretStr` setting, each
+  retired payload key, long tokens in RPC URLs such as provider API keys, the bot's token) is
+  masked in every record made after it was protected, when the record is made (message,
+  arguments, exception text and stack), so no handler, present or added later, and no logger,
+  ours or a library's, can print it. Protecting is idempotent and never forgotten: a later
+  `setup_logging` adds secrets, it does not drop any.
 - JSON lines have stable keys: time (UTC ISO 8601), level, logger, message, and exc_info when an
   exception is attached; extra fields passed with `extra=` are added as they are.
 """
@@ -21,10 +24,12 @@ import logging
 import logging.handlers
 import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -35,6 +40,7 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter "secrets" would mask ordinary words
 MIN_URL_TOKEN_LENGTH = 16  # API keys in RPC URLs are long; path words are not
+_RecordFactory = Callable[..., logging.LogRecord]
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
@@ -85,30 +91,62 @@ def _parts(text: str) -> list[str]:
     return [piece for piece in pieces if len(piece) >= MIN_URL_TOKEN_LENGTH]
 
 
-class SecretMask(logging.Filter):
-    """Replace every known secret in a record's message and traceback with `***`."""
+class _Redaction:
+    """The process's protected secrets, and the record factory that masks them."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        # Longest first, so a secret containing another is masked whole.
-        self._secrets = sorted(set(secrets), key=len, reverse=True)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: tuple[str, ...] = ()  # longest first: a secret inside another goes whole
+        self._installed = False
+
+    def protect(self, secrets: Iterable[str]) -> None:
+        """Add secrets, installing the record factory on the first call."""
+        with self._lock:  # values under MIN_SECRET_LENGTH are left out: they are ordinary words
+            found = {*self._secrets, *(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)}
+            self._secrets = tuple(sorted(found, key=len, reverse=True))
+            if self._secrets and not self._installed:
+                logging.setLogRecordFactory(self._masking(logging.getLogRecordFactory()))
+                self._installed = True
 
     def mask(self, text: str) -> str:
-        """Return `text` with the secrets masked."""
+        """Return `text` with every protected secret replaced by `MASK`."""
         for secret in self._secrets:
-            text = text.replace(secret, MASK)
+            if secret in text:
+                text = text.replace(secret, MASK)
         return text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        record.msg = self.mask(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.mask(record.exc_text)
-        return True
+    def _masking(self, factory: _RecordFactory) -> _RecordFactory:
+        # Mask at creation: a handler's filter would miss handlers attached later, and a
+        # formatter renders the exception after the filters have run.
+        def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = factory(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: keep the raw text, masked
+                message = str(record.msg)
+            record.msg, record.args = self.mask(message), None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = self.mask(record.exc_text)
+            if record.stack_info:
+                record.stack_info = self.mask(record.stack_info)
+            return record
+
+        return make
+
+
+_REDACTION = _Redaction()
+
+
+def protect_secrets(*secrets: str) -> None:
+    """Mask `secrets` in every log record this process makes from now on."""
+    _REDACTION.protect(secrets)
+
+
+def redact(text: str) -> str:
+    """Return `text` with every protected secret masked, for text that is not a log record."""
+    return _REDACTION.mask(text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -150,7 +188,7 @@ def setup_logging(options: LogOptions) -> logging.Handler:
     """Configure the root logger as `options` say; return the one handler it now has."""
     handler = _file_handler(options, options.file) if options.file else logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if options.json else logging.Formatter(PLAIN_FORMAT))
-    handler.addFilter(SecretMask(options.secrets))
+    protect_secrets(*options.secrets)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -278,10 +278,38 @@ class OrderIntent(Frozen):
 
 
 class Position(Frozen):
-    """A follower's holding in one outcome token, as the pair accounts it."""
+    """A follower's holding in one outcome token, at average cost: the one rule every reader of
+    positions (the pair's books, reconciliation, the dashboard) applies.
+
+    A buy adds its shares and what it cost; a sale removes at most the shares held, and cost in
+    proportion to them, rounded down (so the cost still held never goes below 0, and the last
+    share sold takes all the cost that was left).
+    """
 
     shares_micro: Micro = 0
     cost_micro: Micro = 0  # pUSD paid for the shares still held
+
+    def buy(self, shares_micro: int, cost_micro: int) -> Position:
+        """Return the position after buying `shares_micro` for `cost_micro` (fees included)."""
+        _not_negative(shares_micro, cost_micro)
+        return Position(
+            shares_micro=self.shares_micro + shares_micro,
+            cost_micro=self.cost_micro + cost_micro,
+        )
+
+    def sell(self, shares_micro: int) -> tuple[Position, int]:
+        """Return the position left after selling up to `shares_micro`, and the cost it removed."""
+        _not_negative(shares_micro)
+        sold = min(shares_micro, self.shares_micro)
+        removed = self.cost_micro * sold // self.shares_micro if self.shares_micro else 0
+        left = Position(shares_micro=self.shares_micro - sold, cost_micro=self.cost_micro - removed)
+        return left, removed
+
+
+def _not_negative(*amounts: int) -> None:
+    # A negative buy or sale would run the rule backwards; fills are never negative.
+    if any(amount < 0 for amount in amounts):
+        raise ValueError(f"share and cost amounts must not be negative: {amounts}")
 
 
 class MirrorReport(Frozen):

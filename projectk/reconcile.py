@@ -2,10 +2,11 @@
 
 Invariants:
 - Only run when no mirror child is in flight, so no report can still change a position.
-- The chain wins: a position larger than the chain balance is cut to it (its cost in proportion,
-  the removed cost leaving the books unrealized, not as PnL), a position the chain holds more of
-  is raised to it (the extra shares adopted at no recorded cost), a position the chain does not
-  hold is cleared. Every repair yields one alert naming the token and both numbers.
+- The chain wins: a position larger than the chain balance is cut to it as a sale would cut it
+  (`Position.sell`: cost at average, the removed cost leaving the books unrealized, not as PnL),
+  a position the chain holds more of is raised to it (the extra shares adopted at no recorded
+  cost), a position the chain does not hold is cleared. Every repair yields one alert naming the
+  token and both numbers.
 - A follower wallet shared by several pairs cannot be reconciled per pair; operators keep one
   follower wallet per pair (or turn reconciliation off by never calling it).
 """
@@ -45,16 +46,10 @@ def apply_repairs(
     alerts = []
     pair = state.config.pair_id
     for repair in repairs:
-        held = positions.get(repair.token_id, Position())
         if repair.chain_micro == 0:
             positions.pop(repair.token_id, None)
-        elif repair.chain_micro < held.shares_micro:
-            cost = held.cost_micro * repair.chain_micro // held.shares_micro
-            positions[repair.token_id] = Position(shares_micro=repair.chain_micro, cost_micro=cost)
         else:
-            positions[repair.token_id] = Position(
-                shares_micro=repair.chain_micro, cost_micro=held.cost_micro
-            )
+            positions[repair.token_id] = _to_chain(positions.get(repair.token_id), repair)
         alerts.append(
             AlertSpec(
                 f"reconciled:{pair}:{repair.token_id}:{stamp}",
@@ -65,3 +60,13 @@ def apply_repairs(
             )
         )
     return state.model_copy(update={"positions": positions}), alerts
+
+
+def _to_chain(held: Position | None, repair: Repair) -> Position:
+    # Shares the books hold beyond the chain leave as a sale would take them (average cost);
+    # shares the chain holds beyond the books are adopted as a buy that cost nothing.
+    held = held or Position()
+    if repair.chain_micro < held.shares_micro:
+        left, _ = held.sell(held.shares_micro - repair.chain_micro)
+        return left
+    return held.buy(repair.chain_micro - held.shares_micro, 0)

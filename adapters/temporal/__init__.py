@@ -1,5 +1,5 @@
 """Temporal: connecting clients with ProjectK's data converter, the payload codec and its server,
-search attributes, and the installed server binaries.
+search attributes, the task queue's pollers, and the installed server binaries.
 
 Invariant: every client is built here, with the pydantic data converter and (when a payload key
 is set) the AES-GCM codec, so every process reads and writes the same payloads.
@@ -28,6 +28,13 @@ from adapters.temporal.codec import (
     new_key,
 )
 from adapters.temporal.codec_server import build_app, run_codec_server
+from adapters.temporal.pollers import (
+    POLLER_FRESH,
+    Poller,
+    TaskKind,
+    fresh_counts,
+    task_queue_pollers,
+)
 from adapters.temporal.search import (
     FOLLOWER_WALLET,
     PAIR_ID,
@@ -43,13 +50,16 @@ __all__ = [
     "FOLLOWER_WALLET",
     "PAIR_ID",
     "PAIR_STATUS",
+    "POLLER_FRESH",
     "SEARCH_ATTRIBUTES",
     "SOURCE_WALLET",
     "BinaryNotFoundError",
     "EncryptionCodec",
     "PayloadDecryptError",
     "PayloadKeyError",
+    "Poller",
     "SearchAttributeConflictError",
+    "TaskKind",
     "TemporalUnavailableError",
     "build_app",
     "codec_from_settings",
@@ -59,9 +69,11 @@ __all__ = [
     "ensure_search_attributes",
     "find_temporal_cli",
     "find_test_server",
+    "fresh_counts",
     "missing_search_attributes",
     "new_key",
     "pair_search_attributes",
     "registered_search_attributes",
     "run_codec_server",
+    "task_queue_pollers",
 ]

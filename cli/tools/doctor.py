@@ -2,8 +2,9 @@
 
 Invariants:
 - Doctor only reads: it changes no setting, table, vault, workflow or chain state.
-- Every check ends in a `CheckResult`: PASS, FAIL (with the fix to apply) or SKIP (a check it
-  depends on failed). One check's exception never stops the others.
+- Every check ends in a `projectk.health.Check`: ok, failed (with the fix to apply) or not
+  checked (a check it depends on failed), printed as `[PASS]`, `[FAIL]` or `[SKIP]` lines. One
+  check's exception never stops the others.
 - Results name wallets and addresses, never a secret (the vault passphrase opens only the check
   value, never a key).
 - Network calls have short timeouts, so doctor answers within seconds even when a service hangs.
@@ -12,9 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum, unique
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +37,7 @@ from adapters.temporal import (
     registered_search_attributes,
 )
 from adapters.vault import Vault, VaultError
+from projectk.health import Check, Health
 from projectk.models import PairConfig
 from projectk.settings import Settings, SettingsError
 
@@ -54,39 +54,29 @@ _EXCHANGES = {
 PUSD = contracts.PUSD
 
 
-@unique
-class Status(StrEnum):
-    """Outcome of one check."""
-
-    PASS = "PASS"  # the thing works
-    FAIL = "FAIL"  # it does not; `fix` says what to do
-    SKIP = "SKIP"  # not checked because something it needs failed
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of the doctor's report."""
-
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        """Return the report line (and the fix on a second line when it failed)."""
-        text = f"[{self.status.value}] {self.name}: {self.detail}"
-        return f"{text}\n       fix: {self.fix}" if self.fix else text
+LABELS = {
+    Health.OK: "PASS",
+    Health.WARNING: "WARN",
+    Health.FAILED: "FAIL",
+    Health.NOT_CHECKED: "SKIP",
+}
 
 
-def _pass(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, Status.PASS, detail)
+def line(check: Check) -> str:
+    """Return a check's report line (and its fix on a second line when it has one)."""
+    text = f"[{LABELS[check.health]}] {check.name}: {check.detail}"
+    return f"{text}\n       fix: {check.fix}" if check.fix else text
 
 
-def _fail(name: str, detail: str, fix: str) -> CheckResult:
-    return CheckResult(name, Status.FAIL, detail, fix)
+def _pass(name: str, detail: str) -> Check:
+    return Check(name, Health.OK, detail)
 
 
-async def check_temporal(settings: Settings) -> CheckResult:
+def _fail(name: str, detail: str, fix: str) -> Check:
+    return Check(name, Health.FAILED, detail, fix)
+
+
+async def check_temporal(settings: Settings) -> Check:
     """Check that Temporal answers and has ProjectK's search attributes."""
     name = "temporal"
     where = f"{settings.temporal_address} namespace {settings.temporal_namespace!r}"
@@ -113,7 +103,7 @@ def _sqlite_missing(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-def check_ledger(settings: Settings) -> tuple[CheckResult, list[PairConfig] | None]:
+def check_ledger(settings: Settings) -> tuple[Check, list[PairConfig] | None]:
     """Check that the ledger opens and is at the newest revision; return its active pairs."""
     name, url, fix = "ledger", settings.resolved_db_url, "run `projectk setup`"
     try:
@@ -142,7 +132,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def check_vault(settings: Settings, pairs: list[PairConfig] | None) -> list[CheckResult]:
+def check_vault(settings: Settings, pairs: list[PairConfig] | None) -> list[Check]:
     """Check that the vault opens with the passphrase and holds each pair's key_ref."""
     vault = Vault(settings.resolved_vault_path)
     try:
@@ -153,13 +143,13 @@ def check_vault(settings: Settings, pairs: list[PairConfig] | None) -> list[Chec
         return [_fail("vault", str(exc), fix)]
     results = [_pass("vault", f"{vault.path} opens, {len(entries)} key(s)")]
     if pairs is None:
-        return [*results, CheckResult("key refs", Status.SKIP, "ledger unavailable")]
+        return [*results, Check("key refs", Health.NOT_CHECKED, "ledger unavailable")]
     for pair in pairs:
         results.append(_check_key_ref(vault, pair))
     return results
 
 
-def _check_key_ref(vault: Vault, pair: PairConfig) -> CheckResult:
+def _check_key_ref(vault: Vault, pair: PairConfig) -> Check:
     name = f"pair {pair.pair_id} key"
     try:
         entry = vault.entry(pair.key_ref)
@@ -174,7 +164,7 @@ def _check_key_ref(vault: Vault, pair: PairConfig) -> CheckResult:
     return _pass(name, f"{pair.key_ref} resolves to {entry.address}")
 
 
-async def check_rpc(settings: Settings) -> list[CheckResult]:
+async def check_rpc(settings: Settings) -> list[Check]:
     """Check that every RPC URL answers and is on the configured chain (137 for Polygon)."""
     results = []
     for number, url in enumerate(settings.rpc_urls, start=1):
@@ -193,7 +183,7 @@ async def check_rpc(settings: Settings) -> list[CheckResult]:
     return results
 
 
-async def check_clob(settings: Settings) -> CheckResult:
+async def check_clob(settings: Settings) -> Check:
     """Check that the CLOB orders go to (live or the sandbox) answers `GET /ok`."""
     try:
         url = clob_host(settings)
@@ -216,7 +206,7 @@ async def _uint(rpc: RpcPool, data: str) -> int:
 
 async def check_follower(
     pair: PairConfig, rpc: RpcPool, min_pol: Decimal = Decimal("0.5")
-) -> list[CheckResult]:
+) -> list[Check]:
     """Check a pair's pUSD balance and exchange allowances (funder) and POL for gas (follower)."""
     funder, name = pair.funder_address, f"pair {pair.pair_id}"
     try:
@@ -245,20 +235,20 @@ async def check_follower(
     return results
 
 
-def _balance_result(name: str, funder: str, balance: int) -> CheckResult:
+def _balance_result(name: str, funder: str, balance: int) -> Check:
     detail = f"{balance / 1e6:.2f} pUSD at {funder}"
     if balance < MIN_PUSD_MICRO:
         return _fail(f"{name} balance", detail, f"deposit pUSD to {funder}")
     return _pass(f"{name} balance", detail)
 
 
-def settings_failure(error: SettingsError) -> CheckResult:
+def settings_failure(error: SettingsError) -> Check:
     """Return the settings check's failure line for an invalid environment."""
     fix = "correct the variable(s) named above (each is described in .env.example)"
     return _fail("settings", str(error).replace("\n", " "), fix)
 
 
-async def run_doctor(settings: Settings) -> list[CheckResult]:
+async def run_doctor(settings: Settings) -> list[Check]:
     """Run every check against `settings` and return the results in report order."""
     settings = resolve_endpoints(settings)
     results = [_pass("settings", f"valid (executor {settings.executor_mode.value})")]
@@ -269,10 +259,10 @@ async def run_doctor(settings: Settings) -> list[CheckResult]:
     rpc_results = await check_rpc(settings)
     results += rpc_results
     results.append(await check_clob(settings))
-    working = [settings.rpc_urls[i] for i, r in enumerate(rpc_results) if r.status is Status.PASS]
+    working = [settings.rpc_urls[i] for i, r in enumerate(rpc_results) if r.health is Health.OK]
     if not working:
         for pair in pairs or []:
-            results.append(CheckResult(f"pair {pair.pair_id} wallet", Status.SKIP, "no RPC"))
+            results.append(Check(f"pair {pair.pair_id} wallet", Health.NOT_CHECKED, "no RPC"))
         return results
     pool = RpcPool(working, timeout_s=NETWORK_TIMEOUT_S)
     try:

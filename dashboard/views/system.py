@@ -10,27 +10,26 @@ from pathlib import Path
 import streamlit as st
 
 from adapters.chain import DetectionStats, RpcProbe, endpoint_of, probe_rpc, read_stats, stats_path
+from adapters.temporal import Poller
 from dashboard import loaders, state, widgets
 from dashboard.checks import (
     FRESHNESS,
-    Check,
     freshness_check,
     ledger_identity_check,
     tail_check,
     workers_check,
 )
 from dashboard.format import MISSING, age
-from dashboard.overview import Level
-from dashboard.temporal_reads import Poller
+from projectk.health import Check, Health
 
 ctx = widgets.context()
 RPC_TIMEOUT_S = 2.0
 FRESHNESS_SAMPLE = 20  # running pairs whose state is compared with the ledger
 MARKS = {
-    Level.OK: ":material/check_circle:",
-    Level.INFO: ":material/info:",
-    Level.WARNING: ":material/warning:",
-    Level.ERROR: ":material/error:",
+    Health.OK: ":material/check_circle:",
+    Health.NOT_CHECKED: ":material/info:",
+    Health.WARNING: ":material/warning:",
+    Health.FAILED: ":material/error:",
 }
 
 
@@ -42,8 +41,10 @@ def rpc_health(urls: tuple[str, ...]) -> list[RpcProbe]:
 
 def show(check: Check) -> None:
     """Show one check as a line with its mark."""
-    text = f"{MARKS[check.level]} **{check.title}** — {check.detail}"
-    {Level.WARNING: st.warning, Level.ERROR: st.error}.get(check.level, st.markdown)(text)
+    text = f"{MARKS[check.health]} **{check.name}** — {check.detail}"
+    if check.fix:
+        text += f" (fix: {check.fix})"
+    {Health.WARNING: st.warning, Health.FAILED: st.error}.get(check.health, st.markdown)(text)
 
 
 def temporal_section() -> list[Poller] | None:
@@ -54,7 +55,7 @@ def temporal_section() -> list[Poller] | None:
     if served.error:
         widgets.temporal_down(served.error)
         return None
-    show(Check(Level.OK, "reachable", f"{where}, server {served.value}"))
+    show(Check("reachable", Health.OK, f"{where}, server {served.value}"))
     workers = state.workers(ctx.target).value
     show(workers_check(workers, ctx.now))
     if workers:
@@ -80,15 +81,15 @@ def ledger_section(workers: list[Poller] | None) -> int | None:
     if not status.readable:
         widgets.ledger_missing(ctx.target, status.problem)
         return None
-    schema = Level.OK if status.revision == status.head else Level.WARNING
-    show(Check(schema, "schema", f"revision {status.revision} (this dashboard: {status.head})"))
+    schema = Health.OK if status.revision == status.head else Health.WARNING
+    show(Check("schema", schema, f"revision {status.revision} (this dashboard: {status.head})"))
     show(ledger_identity_check(status.ledger_id, workers))
     inputs = loaders.freshness_inputs(ctx.target, ctx.now.date()).value
     listing = state.listing(ctx.target).value
     if inputs is None or listing is None:
         return inputs[2] if inputs else None
     if not workers:  # a state query waits for a worker: without one, skip rather than hang
-        show(Check(Level.INFO, FRESHNESS, "cannot tell: no worker answers state queries"))
+        show(Check(FRESHNESS, Health.NOT_CHECKED, "cannot tell: no worker answers state queries"))
         return inputs[2]
     sample = tuple(pair.pair_id for pair in listing[:FRESHNESS_SAMPLE])
     states = state.pair_states(ctx.target, sample).value or {}

@@ -57,7 +57,7 @@ def test_status_reports_the_chain_tail_figures_a_worker_wrote(tmp_path: Path) ->
     from datetime import UTC, datetime, timedelta
 
     from adapters.chain.detection.stats import DetectionStats, EndpointStats
-    from bot.status import StatusProbe
+    from bot.status import StatusProbe, render
 
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     stats = DetectionStats(
@@ -96,10 +96,20 @@ def test_status_reports_the_chain_tail_figures_a_worker_wrote(tmp_path: Path) ->
             return None
 
     probe = StatusProbe(None, NoLedger(), "q", clock=lambda: now, stats_file=path)  # type: ignore[arg-type]
-    line = probe._chain_tail()
-    assert "head 120" in line and "lag 1 blocks" in line and "p95 40 ms" in line
-    assert "1/2 RPC endpoints healthy" in line
+    line = render(probe._chain_tail())
+    assert line.startswith("✅ chain tail: head 120")
+    assert "lag 1 blocks" in line and "p95 40 ms" in line and "1/2 RPC endpoints healthy" in line
     stale = StatusProbe(
         None, NoLedger(), "q", clock=lambda: now + timedelta(hours=1), stats_file=path
     )  # type: ignore[arg-type]
-    assert "no source fill detected yet" in stale._chain_tail()
+    assert render(stale._chain_tail()) == "❔ chain tail: no source fill detected yet"
+
+
+def test_status_lines_render_the_shared_health_vocabulary() -> None:
+    from bot.status import render
+    from projectk.health import Check, Health
+
+    lines = [render(Check("probe", health, "detail")) for health in Health]
+    assert lines == ["✅ probe: detail", "⚠️ probe: detail", "❌ probe: detail", "❔ probe: detail"]
+    failed = Check("vault", Health.FAILED, "locked", "set it")
+    assert render(failed) == "❌ vault: locked; fix: set it"

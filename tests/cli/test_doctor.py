@@ -19,16 +19,16 @@ from adapters.ledger import open_ledger
 from adapters.vault import Vault
 from cli import main
 from cli.tools.doctor import (
-    CheckResult,
-    Status,
     check_clob,
     check_follower,
     check_ledger,
     check_rpc,
     check_temporal,
     check_vault,
+    line,
     run_doctor,
 )
+from projectk.health import Check, Health
 from projectk.models import PairConfig, PairStatus
 from projectk.settings import Settings
 from sandbox.runtime import Sandbox, SandboxOptions, free_port
@@ -39,8 +39,8 @@ from tests.workflows.harness import pair_config
 FOLLOWER_A = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # the address of conftest.KEY_A
 
 
-def _statuses(results: list[CheckResult]) -> list[Status]:
-    return [r.status for r in results]
+def _healths(results: list[Check]) -> list[Health]:
+    return [r.health for r in results]
 
 
 def _register(settings: Settings, pair: PairConfig) -> None:
@@ -64,7 +64,16 @@ async def test_valid_settings_pass(settings: Settings) -> None:
     port = free_port()
     offline = make_settings(settings.data_dir, temporal_address=f"127.0.0.1:{port}")
     [first, *_] = await run_doctor(offline)
-    assert first.status is Status.PASS and first.name == "settings"
+    assert first.health is Health.OK and first.name == "settings"
+
+
+def test_every_health_prints_as_a_doctor_line() -> None:
+    failed = Check("ledger", Health.FAILED, "no ledger file", "run `projectk setup`")
+    assert line(failed) == "[FAIL] ledger: no ledger file\n       fix: run `projectk setup`"
+    skipped = Check("key refs", Health.NOT_CHECKED, "ledger unavailable")
+    assert line(skipped) == "[SKIP] key refs: ledger unavailable"
+    labels = {line(Check("x", health, "d")).split()[0] for health in Health}
+    assert labels == {"[PASS]", "[WARN]", "[FAIL]", "[SKIP]"}
 
 
 # -- ledger and vault ----------------------------------------------------------
@@ -72,10 +81,10 @@ async def test_valid_settings_pass(settings: Settings) -> None:
 
 def test_ledger_missing_fails_then_passes_once_migrated(settings: Settings) -> None:
     result, pairs = check_ledger(settings)
-    assert result.status is Status.FAIL and "projectk setup" in result.fix and pairs is None
+    assert result.health is Health.FAILED and "projectk setup" in result.fix and pairs is None
     _register(settings, pair_config("p1", follower=FOLLOWER_A))
     result, pairs = check_ledger(settings)
-    assert result.status is Status.PASS, result.line()
+    assert result.health is Health.OK, line(result)
     assert pairs is not None and [p.pair_id for p in pairs] == ["p1"]
 
 
@@ -83,8 +92,8 @@ def test_ledger_unreachable_database_fails(settings: Settings) -> None:
     port = free_port()
     bad = make_settings(settings.data_dir, db_url=f"postgresql://u:pw@127.0.0.1:{port}/x")
     result, _ = check_ledger(bad)
-    assert result.status is Status.FAIL and "PROJECTK_DB_URL" in result.fix
-    assert "pw" not in result.line()
+    assert result.health is Health.FAILED and "PROJECTK_DB_URL" in result.fix
+    assert "pw" not in line(result)
 
 
 def test_vault_passes_and_each_key_ref_is_checked(settings: Settings, vault: Vault) -> None:
@@ -94,7 +103,7 @@ def test_vault_passes_and_each_key_ref_is_checked(settings: Settings, vault: Vau
         pair_config("other", key_ref="vault://follower"),  # the key is not the follower's
     ]
     results = check_vault(settings, pairs)
-    assert _statuses(results) == [Status.PASS, Status.PASS, Status.FAIL, Status.FAIL]
+    assert _healths(results) == [Health.OK, Health.OK, Health.FAILED, Health.FAILED]
     assert "projectk wallet add nobody" in results[2].fix
     assert "follower is" in results[3].detail
 
@@ -103,7 +112,7 @@ def test_vault_wrong_or_missing_passphrase_fails(settings: Settings, vault: Vaul
     for phrase in ("wrong passphrase", None):
         bad = make_settings(settings.data_dir, vault_passphrase=phrase)
         [result, *_] = check_vault(bad, [])
-        assert result.status is Status.FAIL and "PROJECTK_VAULT_PASSPHRASE" in result.fix
+        assert result.health is Health.FAILED and "PROJECTK_VAULT_PASSPHRASE" in result.fix
 
 
 # -- network checks that fail without any server ---------------------------------------------
@@ -120,11 +129,11 @@ async def test_unreachable_rpc_clob_and_temporal_fail_with_a_fix(settings: Setti
     [rpc] = await check_rpc(bad)
     clob = await check_clob(bad)
     nowhere = await check_clob(make_settings(settings.data_dir))
-    assert nowhere.status is Status.FAIL and "projectk sandbox up" in nowhere.fix
+    assert nowhere.health is Health.FAILED and "projectk sandbox up" in nowhere.fix
     temporal = await check_temporal(bad)
     for result in (rpc, clob, temporal):
-        assert result.status is Status.FAIL and result.fix, result.line()
-    assert "SECRETKEY" not in rpc.line()
+        assert result.health is Health.FAILED and result.fix, line(result)
+    assert "SECRETKEY" not in line(rpc)
 
 
 # -- against the sandbox ----------------------------------------------------------------------
@@ -148,8 +157,8 @@ async def test_rpc_on_chain_137_passes_and_another_chain_fails(
 ) -> None:
     [good] = await check_rpc(_on_sandbox(settings, sandbox))
     [wrong] = await check_rpc(_on_sandbox(settings, sandbox, polymarket_chain_id=80002))
-    assert good.status is Status.PASS and "chain 137" in good.detail
-    assert wrong.status is Status.FAIL and "chain 137" in wrong.fix
+    assert good.health is Health.OK and "chain 137" in good.detail
+    assert wrong.health is Health.FAILED and "chain 137" in wrong.fix
 
 
 @pytest.mark.sandbox
@@ -157,13 +166,13 @@ async def test_clob_ok_passes_and_a_failing_clob_fails(
     settings: Settings, sandbox: Sandbox
 ) -> None:
     on = _on_sandbox(settings, sandbox)
-    assert (await check_clob(on)).status is Status.PASS
+    assert (await check_clob(on)).health is Health.OK
     sandbox.set_faults(error_rate=1.0, paths=["/ok"])
     try:
         failing = await check_clob(on)
     finally:
         sandbox.set_faults(reset=True)
-    assert failing.status is Status.FAIL and "HTTP 5" in failing.detail
+    assert failing.health is Health.FAILED and "HTTP 5" in failing.detail
 
 
 @pytest.mark.sandbox
@@ -180,9 +189,9 @@ async def test_follower_funded_and_approved_passes_and_empty_one_fails(
         bad = await check_follower(pair_config("bad", follower=empty), rpc)
     finally:
         await rpc.close()
-    assert _statuses(good) == [Status.PASS] * 4, [r.line() for r in good]
+    assert _healths(good) == [Health.OK] * 4, [line(r) for r in good]
     assert "200.00 pUSD" in good[0].detail
-    assert _statuses(bad) == [Status.FAIL] * 4, [r.line() for r in bad]
+    assert _healths(bad) == [Health.FAILED] * 4, [line(r) for r in bad]
     assert [r.name for r in bad] == [
         "pair bad balance",
         "pair bad allowance",
@@ -200,7 +209,7 @@ async def test_temporal_passes_with_search_attributes_and_fails_without(
     dev_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     on = make_settings(settings.data_dir, temporal_address=env_address(dev_env))
-    assert (await check_temporal(on)).status is Status.PASS
+    assert (await check_temporal(on)).health is Health.OK
     namespace = f"bare-{uuid.uuid4().hex[:8]}"
     retention = Duration()
     retention.FromTimedelta(timedelta(days=1))
@@ -211,13 +220,13 @@ async def test_temporal_passes_with_search_attributes_and_fails_without(
         settings.data_dir, temporal_address=env_address(dev_env), temporal_namespace=namespace
     )
     result = await check_temporal(bare)
-    assert result.status is Status.FAIL and "PairId" in result.detail, result.line()
+    assert result.health is Health.FAILED and "PairId" in result.detail, line(result)
     assert "projectk setup" in result.fix
     # The fix it names works: `projectk setup` registers them, and the check passes.
     fixed = await asyncio.to_thread(CliRunner().invoke, main, ["setup"], obj={"settings": bare})
     assert fixed.exit_code == 0, fixed.output
     assert "PairId" in fixed.output
-    assert (await check_temporal(bare)).status is Status.PASS
+    assert (await check_temporal(bare)).health is Health.OK
 
 
 @pytest.mark.devserver

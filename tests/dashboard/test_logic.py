@@ -7,11 +7,14 @@ from decimal import Decimal
 
 import httpx
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.chain import endpoint_of, probe_rpc
 from adapters.chain.detection.stats import DetectionStats, EndpointStats
 from adapters.ledger.records import AlertRecord, OrderRecord, OrderStatus
 from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.temporal import Poller, TaskKind
 from cli import main
 from cli.dashboard import is_loopback, streamlit_command
 from dashboard.books import pair_pnl, replay, token_position
@@ -22,9 +25,21 @@ from dashboard.checks import (
     workers_check,
 )
 from dashboard.format import age, short_address
-from dashboard.overview import Level, banners, build_rows
-from dashboard.temporal_reads import PairListing, Poller
-from projectk.models import MICRO, AlertLevel, PairState, PairStatus, Side
+from dashboard.overview import banners, build_rows
+from dashboard.temporal_reads import PairListing
+from projectk import books
+from projectk.health import Health
+from projectk.models import (
+    MICRO,
+    AlertLevel,
+    InFlight,
+    MirrorOutcome,
+    MirrorReport,
+    PairState,
+    PairStatus,
+    Position,
+    Side,
+)
 from tests.workflows.harness import pair_config
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -73,6 +88,74 @@ def test_replay_uses_average_cost_like_the_pairs_books() -> None:
     assert pair_pnl([totals], {}).marked_micro == 0  # no price known: marked at cost
 
 
+FILLS = st.lists(
+    st.tuples(
+        st.sampled_from([Side.BUY, Side.SELL]),
+        st.integers(min_value=0, max_value=50 * MICRO),  # shares
+        st.integers(min_value=0, max_value=50 * MICRO),  # notional
+        st.integers(min_value=0, max_value=MICRO),  # fee
+    ),
+    max_size=25,
+)
+
+
+def _books_after_each(fills: list[tuple[Side, int, int, int]]) -> list[PairState]:
+    # The pair's own books, fed the same fills as mirror reports.
+    s = PairState(config=pair_config("p1"))
+    after = []
+    for n, (side, shares, notional, fee) in enumerate(fills, start=1):
+        flight = InFlight(
+            fill_id=f"f{n}", workflow_id=f"mirror/p1/f{n}", side=side, token_id="t", started_at=NOW
+        )
+        report = MirrorReport(
+            fill_id=f"f{n}",
+            outcome=MirrorOutcome.FILLED if shares else MirrorOutcome.UNFILLED,
+            token_id="t",
+            side=side,
+            filled_shares_micro=shares,
+            notional_micro=notional,
+            fee_micro=fee,
+        )
+        s, _ = books.apply_report(books.start_flight(s, flight), report, NOW)
+        if shares:
+            after.append(s)
+    return after
+
+
+@given(fills=FILLS)
+def test_replay_tells_what_the_pairs_books_tell(fills: list[tuple[Side, int, int, int]]) -> None:
+    orders = [_order(n, *fill) for n, fill in enumerate(fills, start=1)]
+    points = replay(orders)
+    states = _books_after_each(fills)
+    assert [(p.spent_micro, p.realized_micro) for p in points] == [
+        (s.spent_micro, s.realized_pnl_micro) for s in states
+    ]
+
+
+@given(buys=FILLS, sells=FILLS)
+def test_overview_totals_agree_with_the_books_up_to_a_micro_unit_per_sale(
+    buys: list[tuple[Side, int, int, int]], sells: list[tuple[Side, int, int, int]]
+) -> None:
+    fills = [(Side.BUY, *b[1:]) for b in buys] + [(Side.SELL, *s[1:]) for s in sells]
+    states = _books_after_each(fills)
+    if not states:
+        return
+    bought = [f for f in fills if f[0] is Side.BUY and f[1]]
+    sold = [f for f in fills if f[0] is Side.SELL and f[1]]
+    totals = TokenTotals(
+        pair_id="p1",
+        token_id="t",
+        bought_shares_micro=sum(f[1] for f in bought),
+        bought_micro=sum(f[2] + f[3] for f in bought),
+        sold_shares_micro=sum(f[1] for f in sold),
+        sold_micro=sum(f[2] - f[3] for f in sold),
+    )
+    held, realized = token_position(totals)
+    books_held = states[-1].positions.get("t", Position())
+    assert held.shares_micro == books_held.shares_micro
+    assert 0 <= states[-1].realized_pnl_micro - realized <= max(0, len(sold) - 1)
+
+
 def _record(pair_id: str, status: PairStatus = PairStatus.ACTIVE) -> PairSummary:
     config = pair_config(pair_id)
     return PairSummary(
@@ -114,21 +197,21 @@ def test_rows_join_temporal_and_ledger_and_show_what_is_missing_on_either_side()
     )
     found = banners(rows, [alert], [], NOW)
     texts = [b.text for b in found]
-    assert found[0].level is Level.ERROR and "1 pair(s) blocked: a" in texts[0]
+    assert found[0].health is Health.FAILED and "1 pair(s) blocked: a" in texts[0]
     assert any("orphan" in t and "registry" in t for t in texts)
     assert any(t.startswith("low gas (1 in 24 h)") for t in texts)
     assert any("no worker is polling" in t for t in texts)
-    assert not banners(rows[1:2], [], [Poller("workflow", "w", NOW)], NOW)
+    assert not banners(rows[1:2], [], [Poller(TaskKind.WORKFLOW, "w", NOW)], NOW)
 
 
 def test_same_ledger_check_compares_advertised_ids() -> None:
-    ours = Poller("workflow", f"1@host ledger={LEDGER_ID}", NOW)
-    theirs = Poller("activity", "2@host ledger=another-id", NOW)
-    assert ledger_identity_check(LEDGER_ID, [ours]).level is Level.OK
+    ours = Poller(TaskKind.WORKFLOW, f"1@host ledger={LEDGER_ID}", NOW)
+    theirs = Poller(TaskKind.ACTIVITY, "2@host ledger=another-id", NOW)
+    assert ledger_identity_check(LEDGER_ID, [ours]).health is Health.OK
     different = ledger_identity_check(LEDGER_ID, [ours, theirs])
-    assert different.level is Level.WARNING and "another-id" in different.detail
-    assert ledger_identity_check(LEDGER_ID, None).level is Level.INFO
-    assert ledger_identity_check(None, [ours]).level is Level.WARNING
+    assert different.health is Health.WARNING and "another-id" in different.detail
+    assert ledger_identity_check(LEDGER_ID, None).health is Health.NOT_CHECKED
+    assert ledger_identity_check(None, [ours]).health is Health.WARNING
 
 
 def test_freshness_check_flags_a_ledger_behind_the_workflows() -> None:
@@ -137,23 +220,23 @@ def test_freshness_check_flags_a_ledger_behind_the_workflows() -> None:
     behind = freshness_check(
         {"p1": state}, {"p1": PairTotals(pair_id="p1", orders=3)}, {source: NOW}
     )
-    assert behind.level is Level.WARNING and "4 mirrors finished, 3" in behind.detail
+    assert behind.health is Health.WARNING and "4 mirrors finished, 3" in behind.detail
     old_fills = {source: NOW - timedelta(minutes=1)}
     stale = freshness_check({"p1": state}, {"p1": PairTotals(pair_id="p1", orders=4)}, old_fills)
-    assert stale.level is Level.WARNING and "newer than any" in stale.detail
+    assert stale.health is Health.WARNING and "newer than any" in stale.detail
     fresh = freshness_check(
         {"p1": state}, {"p1": PairTotals(pair_id="p1", orders=5)}, {source: NOW}
     )
-    assert fresh.level is Level.OK
+    assert fresh.health is Health.OK
 
 
 def test_workers_check_wants_recent_workflow_and_activity_pollers() -> None:
     old = NOW - timedelta(minutes=5)
-    assert workers_check([Poller("workflow", "w", NOW)], NOW).level is Level.ERROR
-    both = [Poller("workflow", "w", NOW), Poller("activity", "w", NOW)]
-    assert workers_check(both, NOW).level is Level.OK
-    stale = [Poller("workflow", "w", old), Poller("activity", "w", old)]
-    assert workers_check(stale, NOW).level is Level.ERROR
+    assert workers_check([Poller(TaskKind.WORKFLOW, "w", NOW)], NOW).health is Health.FAILED
+    both = [Poller(TaskKind.WORKFLOW, "w", NOW), Poller(TaskKind.ACTIVITY, "w", NOW)]
+    assert workers_check(both, NOW).health is Health.OK
+    stale = [Poller(TaskKind.WORKFLOW, "w", old), Poller(TaskKind.ACTIVITY, "w", old)]
+    assert workers_check(stale, NOW).health is Health.FAILED
 
 
 def test_rpc_probe_reads_head_and_never_shows_the_key_in_the_url() -> None:
@@ -222,9 +305,9 @@ def _stats(lag: int, updated: datetime) -> DetectionStats:
 
 def test_tail_check_reads_the_workers_snapshot() -> None:
     healthy = tail_check(_stats(2, NOW), NOW)
-    assert healthy.level is Level.OK and "2 block(s) behind" in healthy.detail
+    assert healthy.health is Health.OK and "2 block(s) behind" in healthy.detail
     assert "p95 2100 ms" in healthy.detail
     assert tail_check(_stats(40, NOW), NOW).detail.startswith("LAGGING")
     stale = tail_check(_stats(2, NOW - timedelta(minutes=10)), NOW)
-    assert stale.level is Level.WARNING and stale.detail.startswith("STALE")
-    assert tail_check(None, NOW).level is Level.INFO
+    assert stale.health is Health.WARNING and stale.detail.startswith("STALE")
+    assert tail_check(None, NOW).health is Health.NOT_CHECKED

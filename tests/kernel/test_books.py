@@ -1,9 +1,11 @@
-"""The pair's books: property tests of budget, positions and failure transitions."""
+"""The pair's books: property tests of the average-cost rule, budget, positions and failure
+transitions."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +18,7 @@ from projectk.models import (
     PairConfig,
     PairState,
     PairStatus,
+    Position,
     Side,
 )
 from tests.fakes import FOLLOWER, SOURCE
@@ -40,6 +43,17 @@ def fly(s: PairState, fill_id: str, side: Side = Side.BUY, reserved: int = 0) ->
         started_at=NOW,
     )
     return books.start_flight(s, flight)
+
+
+def filled(fill_id: str, side: Side, shares: int, notional: int) -> MirrorReport:
+    return MirrorReport(
+        fill_id=fill_id,
+        outcome=MirrorOutcome.FILLED,
+        token_id="t",
+        side=side,
+        filled_shares_micro=shares,
+        notional_micro=notional,
+    )
 
 
 def test_report_applies_once_and_releases_the_reservation() -> None:
@@ -92,15 +106,7 @@ def test_positions_and_budget_stay_consistent(trades: list[tuple[Side, int, int]
                 continue
             shares = min(shares, held.shares_micro)
         s = fly(s, f"f{n}", side=side)
-        report = MirrorReport(
-            fill_id=f"f{n}",
-            outcome=MirrorOutcome.FILLED,
-            token_id="t",
-            side=side,
-            filled_shares_micro=shares,
-            notional_micro=notional,
-        )
-        s, _ = books.apply_report(s, report, NOW)
+        s, _ = books.apply_report(s, filled(f"f{n}", side, shares, notional), NOW)
         position = s.positions.get("t")
         if position is not None:
             assert position.shares_micro > 0 and position.cost_micro >= 0
@@ -142,3 +148,63 @@ def test_daily_loss_limit_pauses() -> None:
     assert s.realized_pnl_micro == -3 * MICRO
     assert s.status is PairStatus.PAUSED
     assert any(a.kind == "paused" for a in alerts)
+
+
+FILLS = st.lists(
+    st.tuples(
+        st.sampled_from([Side.BUY, Side.SELL]),
+        st.integers(min_value=0, max_value=50 * MICRO),  # shares
+        st.integers(min_value=0, max_value=50 * MICRO),  # pUSD paid or received
+    ),
+    max_size=30,
+)
+
+
+@given(fills=FILLS)
+def test_average_cost_never_sells_more_than_held_nor_goes_below_zero(
+    fills: list[tuple[Side, int, int]],
+) -> None:
+    held = Position()
+    for side, shares, money in fills:
+        if side is Side.BUY:
+            after = held.buy(shares, money)
+            assert after.shares_micro == held.shares_micro + shares
+            assert after.cost_micro == held.cost_micro + money
+        else:
+            after, removed = held.sell(shares)
+            sold = held.shares_micro - after.shares_micro
+            assert sold == min(shares, held.shares_micro)
+            assert 0 <= removed <= held.cost_micro and after.cost_micro == held.cost_micro - removed
+            if held.shares_micro and after.shares_micro == 0:
+                assert after.cost_micro == 0  # the last share takes the cost that was left
+        assert after.shares_micro >= 0 and after.cost_micro >= 0
+        held = after
+
+
+def test_a_sale_removes_cost_in_proportion_rounded_down() -> None:
+    held = Position(shares_micro=3, cost_micro=10)
+    left, removed = held.sell(1)
+    assert (left, removed) == (Position(shares_micro=2, cost_micro=7), 3)
+    assert held.sell(5) == (Position(), 10)  # more than held: all of it, no more
+    assert Position().sell(4) == (Position(), 0)
+    with pytest.raises(ValueError):
+        held.sell(-1)
+    with pytest.raises(ValueError):
+        held.buy(1, -1)
+
+
+@given(fills=FILLS)
+def test_the_books_account_fills_by_the_positions_rule(fills: list[tuple[Side, int, int]]) -> None:
+    s = state(budget=10**12)
+    expected = Position()
+    realized = 0
+    for n, (side, shares, money) in enumerate(fills):
+        s = fly(s, f"f{n}", side=side)
+        s, _ = books.apply_report(s, filled(f"f{n}", side, shares, money), NOW)
+        if shares and side is Side.BUY:
+            expected = expected.buy(shares, money)
+        elif shares:
+            expected, removed = expected.sell(shares)
+            realized += money - removed
+        assert s.positions.get("t", Position()) == expected
+        assert s.realized_pnl_micro == realized

@@ -1,9 +1,11 @@
-"""Process logging: JSON lines, secret masking, rotation with private files, CLI wiring."""
+"""Process logging: JSON lines, the one secret redaction, rotation with private files, CLI
+wiring."""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,14 @@ from click.testing import CliRunner
 
 from adapters.temporal.codec import new_key
 from cli import main
-from projectk.logs import LogOptions, options_from_settings, setup_logging
+from projectk.logs import (
+    MASK,
+    LogOptions,
+    options_from_settings,
+    protect_secrets,
+    redact,
+    setup_logging,
+)
 from tests.settings_env import PASSPHRASE, make_settings
 
 
@@ -90,3 +99,49 @@ def test_cli_logs_as_the_settings_say(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in _lines(log_file)]
     assert records and {r["level"] for r in records} >= {"DEBUG"}
+
+
+def test_a_secret_protected_at_run_time_is_masked_for_every_handler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = f"run-time-secret-{uuid.uuid4().hex}"
+    protect_secrets(secret)
+    factory = logging.getLogRecordFactory()
+    protect_secrets(secret)  # again: nothing more is installed
+    assert logging.getLogRecordFactory() is factory
+    late = logging.StreamHandler()  # attached after the secret was protected
+    logger = logging.getLogger("projectk.test.late")
+    logger.addHandler(late)
+    try:
+        logger.warning("secret %s in args", secret)
+        try:
+            raise RuntimeError(f"failed with {secret}")
+        except RuntimeError:
+            logger.exception("failure")
+    finally:
+        logger.removeHandler(late)
+    err = capsys.readouterr().err
+    assert secret not in err
+    assert f"secret {MASK} in args" in err and f"RuntimeError: failed with {MASK}" in err
+    assert redact(f"<{secret}>") == f"<{MASK}>"
+
+
+def test_settings_secrets_reach_handlers_that_setup_did_not_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key()
+    setup_logging(options_from_settings(make_settings(tmp_path, payload_key=key)))
+    other = logging.StreamHandler()  # a library's own handler, say
+    logger = logging.getLogger("projectk.test.other")
+    logger.addHandler(other)
+    try:
+        logger.warning("payload key %s", key)
+    finally:
+        logger.removeHandler(other)
+    err = capsys.readouterr().err
+    assert key not in err and err.count(f"payload key {MASK}") == 2  # setup's handler and ours
+
+
+def test_short_values_are_not_taken_for_secrets() -> None:
+    protect_secrets("yes", "")
+    assert redact("yes, the pair is active") == "yes, the pair is active"

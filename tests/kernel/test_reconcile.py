@@ -35,3 +35,10 @@ def test_chain_cuts_adopts_and_clears() -> None:
     }
     assert [a.kind for a in alerts] == [AlertKind.RECONCILED] * 3
     assert len({a.dedup_key for a in alerts}) == 3
+
+
+def test_a_cut_keeps_the_cost_a_sale_of_the_missing_shares_would_leave() -> None:
+    state = state_with(a=Position(shares_micro=3, cost_micro=10))
+    repaired, _ = apply_repairs(state, find_repairs(state.positions, {"a": 2}), "t0")
+    left, _ = Position(shares_micro=3, cost_micro=10).sell(1)
+    assert repaired.positions["a"] == left == Position(shares_micro=2, cost_micro=7)
