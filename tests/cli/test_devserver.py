@@ -273,7 +273,6 @@ class SleepADay:
 
 
 async def test_time_skipping_env_skips_a_day_in_moments() -> None:
-    started = time.monotonic()
     async with (
         time_skipping_env() as env,
         Worker(
@@ -283,6 +282,8 @@ async def test_time_skipping_env_skips_a_day_in_moments() -> None:
             workflow_runner=UnsandboxedWorkflowRunner(),
         ),
     ):
+        started = time.monotonic()
         result = await env.client.execute_workflow(SleepADay.run, id="sleep", task_queue="sleep")
+        slept = time.monotonic() - started
     assert result == "rested"
-    assert time.monotonic() - started < 10
+    assert slept < 300  # a day of workflow time, skipped (bound far above a loaded machine's)
