@@ -1,5 +1,5 @@
 """`projectk` starts light: the root loads none of the heavy libraries its commands use, lists
-every command with the command's own summary.
+every command with the command's own summary, and `wallet list` needs no chain library.
 
 Each check runs in a fresh interpreter, since this test process has long imported everything.
 """
@@ -15,8 +15,10 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
+from adapters.vault import Vault
 from cli import COMMANDS
 from cli.lazy import LazyGroup
+from tests.settings_env import FAST_KDF, KEY_A, PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = frozenset(
@@ -32,6 +34,7 @@ HEAVY = frozenset(
         "py_clob_client_v2",
     }
 )
+KEY_A_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"
 
 
 def _fresh_run(code: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
@@ -78,3 +81,13 @@ def test_root_help_lists_each_command_as_the_command_itself_would() -> None:
     assert listed.exit_code == 0
     assert listed.output == expected.output
     assert lazy.commands == {}
+
+
+def test_wallet_list_needs_no_chain_database_or_temporal_library(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    Vault(data_dir / "vault.json", kdf=FAST_KDF).add("hot", KEY_A, PASSPHRASE)
+    code = "from cli import main\nmain(['wallet', 'list'], standalone_mode=False)"
+    env = {"PROJECTK_DATA_DIR": str(data_dir), "PROJECTK_VAULT_PASSPHRASE": PASSPHRASE}
+    shown, modules = _fresh_run(code, tmp_path, env)
+    assert shown.startswith(f"vault://hot\t{KEY_A_ADDRESS}\tprivate_key\t")
+    assert _heavy(modules) == set()
