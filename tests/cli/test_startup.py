@@ -10,15 +10,17 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from click.testing import CliRunner
 
+from adapters.ledger import open_ledger
 from adapters.vault import Vault
 from cli import COMMANDS
 from cli.lazy import LazyGroup
-from tests.settings_env import FAST_KDF, KEY_A, PASSPHRASE
+from tests.settings_env import FAST_KDF, KEY_A, PASSPHRASE, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = frozenset(
@@ -37,9 +39,19 @@ HEAVY = frozenset(
 KEY_A_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"
 
 
-def _fresh_run(code: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
-    """Run `code` in a new interpreter; return what it printed and the modules it had loaded."""
-    report = "import json, sys; print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+@dataclass(frozen=True)
+class Fresh:
+    """What a new interpreter printed, and every module it had loaded by the end."""
+
+    output: str
+    errors: str
+    modules: set[str]
+
+
+def _fresh_run(code: str, cwd: Path, env: dict[str, str] | None = None) -> Fresh:
+    """Run `code` in a new interpreter with no PROJECTK_* variable but those in `env`."""
+    listing = cwd / "modules.json"
+    report = f"import json, sys; open({str(listing)!r}, 'w').write(json.dumps(sorted(sys.modules)))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PROJECTK_")}
     done = subprocess.run(
         [sys.executable, "-c", f"{code}\n{report}"],
@@ -50,7 +62,7 @@ def _fresh_run(code: str, cwd: Path, env: dict[str, str] | None = None) -> tuple
         timeout=120,
         check=True,
     )
-    return done.stdout, set(json.loads(done.stderr.strip().splitlines()[-1]))
+    return Fresh(done.stdout, done.stderr, set(json.loads(listing.read_text())))
 
 
 def _heavy(modules: set[str]) -> set[str]:
@@ -58,17 +70,17 @@ def _heavy(modules: set[str]) -> set[str]:
 
 
 def test_importing_the_cli_loads_no_heavy_library(tmp_path: Path) -> None:
-    _, modules = _fresh_run("import cli", tmp_path)
+    modules = _fresh_run("import cli", tmp_path).modules
     assert "cli" in modules
     assert _heavy(modules) == set()
 
 
 def test_root_help_imports_no_command_module(tmp_path: Path) -> None:
     code = "from cli import main\nmain(['--help'], standalone_mode=False)"
-    shown, modules = _fresh_run(code, tmp_path)
-    assert all(f"  {entry.name} " in shown for entry in COMMANDS)
-    assert _heavy(modules) == set()
-    assert {name for name in modules if name.startswith(("cli.", "sandbox"))} == {"cli.lazy"}
+    run = _fresh_run(code, tmp_path)
+    assert all(f"  {entry.name} " in run.output for entry in COMMANDS)
+    assert _heavy(run.modules) == set()
+    assert {name for name in run.modules if name.startswith(("cli.", "sandbox"))} == {"cli.lazy"}
 
 
 def test_root_help_lists_each_command_as_the_command_itself_would() -> None:
@@ -88,6 +100,16 @@ def test_wallet_list_needs_no_chain_database_or_temporal_library(tmp_path: Path)
     Vault(data_dir / "vault.json", kdf=FAST_KDF).add("hot", KEY_A, PASSPHRASE)
     code = "from cli import main\nmain(['wallet', 'list'], standalone_mode=False)"
     env = {"PROJECTK_DATA_DIR": str(data_dir), "PROJECTK_VAULT_PASSPHRASE": PASSPHRASE}
-    shown, modules = _fresh_run(code, tmp_path, env)
-    assert shown.startswith(f"vault://hot\t{KEY_A_ADDRESS}\tprivate_key\t")
-    assert _heavy(modules) == set()
+    run = _fresh_run(code, tmp_path, env)
+    assert run.output.startswith(f"vault://hot\t{KEY_A_ADDRESS}\tprivate_key\t")
+    assert _heavy(run.modules) == set()
+
+
+def test_a_library_loaded_as_the_command_runs_adds_nothing_to_its_output(tmp_path: Path) -> None:
+    data_dir, archive = tmp_path / "data", tmp_path / "backup.tar"
+    open_ledger(make_settings(data_dir)).engine.dispose()
+    code = f"from cli import main\nmain(['backup', '-o', {str(archive)!r}], standalone_mode=False)"
+    run = _fresh_run(code, tmp_path, {"PROJECTK_DATA_DIR": str(data_dir)})
+    assert "alembic" in {name.partition(".")[0] for name in run.modules}
+    assert run.output.startswith(f"backup written to {archive}: ")
+    assert run.errors == ""
