@@ -11,7 +11,8 @@ Invariants:
   traceback interpolated one.
 - Loggers in `QUIET_LOGGERS` are held at WARNING at every level: the CLI imports a command's
   libraries after logging is set up, and a library's announcements of its own import (Alembic
-  lists its plugins at INFO) are not the command's output.
+  lists its plugins at INFO, pyrlp suggests a faster backend at DEBUG) are not the command's
+  output.
 - JSON lines have stable keys: time (UTC ISO 8601), level, logger, message, and exc_info when an
   exception is attached; extra fields passed with `extra=` are added as they are.
 """
@@ -38,7 +39,7 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter "secrets" would mask ordinary words
 MIN_URL_TOKEN_LENGTH = 16  # API keys in RPC URLs are long; path words are not
-QUIET_LOGGERS = ("alembic.runtime.plugins",)
+QUIET_LOGGERS = ("alembic.runtime.plugins", "rlp.codec")
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
