@@ -1,5 +1,6 @@
-"""`projectk` starts light: the root loads none of the heavy libraries its commands use, lists
-every command with the command's own summary, and `wallet list` needs no chain library.
+"""`projectk` starts light: the root loads none of the heavy libraries its commands use and lists
+every command with the command's own summary; `wallet list` needs no chain library; a library
+that a command loads as it runs adds nothing to the command's output.
 
 Each check runs in a fresh interpreter, since this test process has long imported everything.
 """
@@ -99,8 +100,7 @@ def test_wallet_list_needs_no_chain_database_or_temporal_library(tmp_path: Path)
     data_dir = tmp_path / "data"
     Vault(data_dir / "vault.json", kdf=FAST_KDF).add("hot", KEY_A, PASSPHRASE)
     code = "from cli import main\nmain(['wallet', 'list'], standalone_mode=False)"
-    env = {"PROJECTK_DATA_DIR": str(data_dir), "PROJECTK_VAULT_PASSPHRASE": PASSPHRASE}
-    run = _fresh_run(code, tmp_path, env)
+    run = _fresh_run(code, tmp_path, {"PROJECTK_DATA_DIR": str(data_dir)})
     assert run.output.startswith(f"vault://hot\t{KEY_A_ADDRESS}\tprivate_key\t")
     assert _heavy(run.modules) == set()
 
