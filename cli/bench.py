@@ -12,7 +12,7 @@ import click
 
 from cli.common import UserError
 from cli.common import run as run_coroutine
-from cli.tools.bench.mirror import DEFAULT_FILLS, DEFAULT_IDLE_MINUTES, SOURCES
+from cli.tools.bench.mirror_plan import DEFAULT_FILLS, DEFAULT_IDLE_MINUTES, SOURCES
 
 
 @click.group()
@@ -76,13 +76,13 @@ def mirror(pairs_text: str, fills: int, idle_minutes: float, as_json: bool) -> N
     Progress goes to stderr. The idle windows of all pair counts run together, so the whole run
     takes about --idle-minutes plus a minute or two per pair count.
     """
-    from cli.tools.bench.mirror import run_mirror
-
-    for noisy in ("httpx", "py_clob_client_v2", "temporalio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     counts = _counts(pairs_text)
     if len(counts) > len(SOURCES):
         raise UserError(f"--pairs takes at most {len(SOURCES)} pair counts, got {len(counts)}")
+    from cli.tools.bench.mirror import run_mirror  # after the checks: it loads the whole system
+
+    for noisy in ("httpx", "py_clob_client_v2", "temporalio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     results = run_coroutine(run_mirror(counts, fills, idle_minutes))
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results]))

@@ -13,22 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.ledger import LedgerError, create_ledger_engine, current_revision, open_ledger
-from adapters.temporal import TemporalUnavailableError, connect, ensure_search_attributes
-from adapters.temporal.codec import codec_from_settings, new_key
-from adapters.vault import VaultError
 from cli.common import UserError, get_settings, run
-from cli.tools.backup import (
-    BackupError,
-    create_backup,
-    default_archive_path,
-    describe,
-    restore_backup,
-)
-from cli.tools.doctor import line, run_doctor, settings_failure
-from projectk.health import Health
 from projectk.settings import Settings, SettingsError, load_settings
 
 PING_TIMEOUT_S = 5.0
@@ -38,6 +24,9 @@ PING_TIMEOUT_S = 5.0
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
     """Check settings, Temporal, ledger, vault, RPC, CLOB and every follower wallet."""
+    from cli.tools.doctor import line, run_doctor, settings_failure
+    from projectk.health import Health
+
     root = ctx.find_root()
     try:
         settings = (root.obj or {}).get("settings") or load_settings()
@@ -54,6 +43,8 @@ def doctor(ctx: click.Context) -> None:
 
 
 async def _ping(settings: Settings) -> None:
+    from adapters.temporal import connect
+
     await connect(settings, timeout_s=PING_TIMEOUT_S)
 
 
@@ -61,6 +52,11 @@ async def _ping(settings: Settings) -> None:
 @click.pass_context
 def ping(ctx: click.Context) -> None:
     """Exit 0 when Temporal answers and the ledger is readable (for health checks)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.ledger import LedgerError, create_ledger_engine, current_revision
+    from adapters.temporal import TemporalUnavailableError
+
     settings = get_settings(ctx)
     try:
         run(_ping(settings))
@@ -75,6 +71,8 @@ def ping(ctx: click.Context) -> None:
 
 
 async def _setup(settings: Settings) -> list[str]:
+    from adapters.temporal import connect, ensure_search_attributes
+
     client = await connect(settings)
     return await ensure_search_attributes(client, settings.temporal_namespace)
 
@@ -83,6 +81,11 @@ async def _setup(settings: Settings) -> list[str]:
 @click.pass_context
 def setup(ctx: click.Context) -> None:
     """Migrate the ledger and register Temporal search attributes (safe to repeat)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.ledger import LedgerError, current_revision, open_ledger
+    from adapters.temporal import TemporalUnavailableError
+
     settings = get_settings(ctx)
     try:
         ledger = open_ledger(settings)
@@ -101,6 +104,12 @@ def setup(ctx: click.Context) -> None:
 @click.pass_context
 def backup(ctx: click.Context, output: Path | None, force: bool) -> None:
     """Write the ledger and the (still encrypted) vault into one archive."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.ledger import LedgerError
+    from adapters.vault import VaultError
+    from cli.tools.backup import BackupError, create_backup, default_archive_path, describe
+
     settings = get_settings(ctx)
     archive = output or default_archive_path(settings)
     try:
@@ -116,6 +125,12 @@ def backup(ctx: click.Context, output: Path | None, force: bool) -> None:
 @click.pass_context
 def restore(ctx: click.Context, archive: Path, force: bool) -> None:
     """Restore the ledger and vault from an archive (stop the services first)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.ledger import LedgerError
+    from adapters.vault import VaultError
+    from cli.tools.backup import BackupError, describe, restore_backup
+
     try:
         manifest = restore_backup(get_settings(ctx), archive, force=force)
     except (BackupError, LedgerError, VaultError, SQLAlchemyError, OSError) as exc:
@@ -127,7 +142,7 @@ def restore(ctx: click.Context, archive: Path, force: bool) -> None:
 @click.pass_context
 def codec_server(ctx: click.Context) -> None:
     """Serve /encode and /decode for the Temporal UI (needs PROJECTK_PAYLOAD_KEY)."""
-    from adapters.temporal.codec_server import run_codec_server
+    from adapters.temporal import codec_from_settings, run_codec_server
 
     settings = get_settings(ctx)
     codec = codec_from_settings(settings)
@@ -143,7 +158,6 @@ def codec_server(ctx: click.Context) -> None:
 @click.command("codec-key")
 def codec_key() -> None:
     """Print a new random payload key for PROJECTK_PAYLOAD_KEY (store it like a password)."""
+    from adapters.temporal import new_key
+
     click.echo(new_key())
-
-
-COMMANDS = (doctor, ping, setup, backup, restore, codec_server, codec_key)

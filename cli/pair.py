@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from pydantic import ValidationError
 
 from adapters.ledger import open_ledger
-from adapters.temporal import TemporalUnavailableError, connect
 from cli.common import UserError, get_settings, run
 from control.pair_input import config_from_options
-from control.pairs import PairError, PairService, build_pair_service
 from projectk.money import AmountError, format_micro, parse_micro
 from projectk.settings import Settings
+
+if TYPE_CHECKING:
+    from control.pairs import PairService
 
 T = TypeVar("T")
 
@@ -27,6 +28,9 @@ T = TypeVar("T")
 @asynccontextmanager
 async def pair_service(settings: Settings) -> AsyncIterator[PairService]:
     """Yield a PairService wired to the configured Temporal, ledger and vault."""
+    from adapters.temporal import TemporalUnavailableError, connect
+    from control.pairs import build_pair_service
+
     try:
         client = await connect(settings)
     except TemporalUnavailableError as exc:
@@ -35,6 +39,8 @@ async def pair_service(settings: Settings) -> AsyncIterator[PairService]:
 
 
 def _call(ctx: click.Context, action: Callable[[PairService], Awaitable[T]]) -> T:
+    from control.pairs import PairError
+
     async def go() -> T:
         async with pair_service(get_settings(ctx)) as service:
             return await action(service)

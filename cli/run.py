@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.temporal import TemporalUnavailableError
 from cli.common import UserError, get_settings, run
-from cli.tools.devserver import DevServerError
-from control.pairs import PairError
 
 
 @click.command("worker")
@@ -15,6 +12,7 @@ from control.pairs import PairError
 def worker(ctx: click.Context) -> None:
     """Run a worker: every workflow and activity, until SIGTERM."""
     from adapters.polymarket import VenueConfigError
+    from adapters.temporal import TemporalUnavailableError
     from workers.main import run_worker  # the composition root, loaded on use
 
     try:
@@ -31,7 +29,10 @@ def worker(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context, duration: float | None, block_time: float) -> None:
     """Run the demo on the local sandbox; every process it starts is stopped at the end."""
+    from adapters.temporal import TemporalUnavailableError
     from cli.tools.demo import DemoError, DemoOptions, run_demo
+    from cli.tools.devserver import DevServerError
+    from control.pairs import PairError
 
     options = DemoOptions(duration_s=duration, block_time_s=block_time)
     try:

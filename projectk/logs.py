@@ -12,6 +12,10 @@ Invariants:
   arguments, exception text and stack), so no handler, present or added later, and no logger,
   ours or a library's, can print it. Protecting is idempotent and never forgotten: a later
   `setup_logging` adds secrets, it does not drop any.
+- Loggers in `QUIET_LOGGERS` are held at WARNING at every level: the CLI imports a command's
+  libraries after logging is set up, and a library's announcements of its own import (Alembic
+  lists its plugins at INFO, pyrlp suggests a faster backend at DEBUG) are not the command's
+  output.
 - JSON lines have stable keys: time (UTC ISO 8601), level, logger, message, and exc_info when an
   exception is attached; extra fields passed with `extra=` are added as they are.
 """
@@ -41,6 +45,7 @@ MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter "secrets" would mask ordinary words
 MIN_URL_TOKEN_LENGTH = 16  # API keys in RPC URLs are long; path words are not
 _RecordFactory = Callable[..., logging.LogRecord]
+QUIET_LOGGERS = ("alembic.runtime.plugins", "rlp.codec")
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
@@ -195,4 +200,6 @@ def setup_logging(options: LogOptions) -> logging.Handler:
         old.close()
     root.addHandler(handler)
     root.setLevel(options.level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return handler

@@ -13,6 +13,9 @@ Invariants:
   same directory, fsync, os.replace) with mode 0600; a missing directory is made 0700.
 - A vault file with group or other permission bits is refused, not fixed: reading must not change
   it, and the operator should learn that it was exposed.
+- eth-account (about a second to import) is loaded only to turn a secret into an account, when
+  adding or opening a key: reading entries' public facts, checking the passphrase and removing
+  an entry need no chain library.
 - A failing operation leaves the file byte-identical; a file that does not parse as a vault
   (truncated, altered, newer version) is refused and never overwritten.
 """
@@ -30,12 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-
-from eth_account import Account
-from eth_account.hdaccount import key_from_seed
-from eth_account.hdaccount.mnemonic import Mnemonic
-from eth_account.signers.local import LocalAccount
-from eth_account.types import Language
+from typing import TYPE_CHECKING
 
 from adapters.vault.file import (
     DEFAULT_SCRYPT,
@@ -64,6 +62,9 @@ from adapters.vault.file import (
     unseal,
 )
 from projectk.models import KEY_REF_PREFIX
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 # What this module offered before the file format moved out; importers keep using these names.
 __all__ = [
@@ -131,7 +132,7 @@ class Vault:
             raise InvalidNameError(_BAD_NAME)
         phrase = _require(passphrase)
         key, kind = _parse_secret(secret)
-        address = str(Account.from_key(key).address)
+        address = str(_account_of(key).address)
         self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._locked():
             doc = self._load() or VaultFileModel()
@@ -171,7 +172,7 @@ class Vault:
                 f"vault entry {KEY_REF_PREFIX}{name} in {self._path} was altered or damaged: "
                 "it does not open with the vault's passphrase"
             )
-        account: LocalAccount = Account.from_key(key)
+        account = _account_of(key)
         if account.address != entry.address:
             raise VaultCorruptError(f"vault entry {KEY_REF_PREFIX}{name} holds another address")
         logger.debug("vault: opened %s (%s)", name, entry.address)
@@ -289,7 +290,18 @@ def _key_from_hex(text: str) -> bytes:
     return value.to_bytes(32, "big")
 
 
+def _account_of(key: bytes) -> LocalAccount:
+    from eth_account import Account
+
+    account: LocalAccount = Account.from_key(key)
+    return account
+
+
 def _key_from_mnemonic(text: str) -> bytes:
+    from eth_account.hdaccount import key_from_seed
+    from eth_account.hdaccount.mnemonic import Mnemonic
+    from eth_account.types import Language
+
     # Validate here rather than in eth-account, whose error messages quote the words.
     words = unicodedata.normalize("NFKD", text).lower().split()
     if len(words) not in _MNEMONIC_WORD_COUNTS:

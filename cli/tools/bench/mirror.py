@@ -45,20 +45,19 @@ from adapters.chain.detection.stats import percentile
 from adapters.ledger import create_ledger_engine, upgrade
 from adapters.metrics import temporal_runtime
 from adapters.temporal import SEARCH_ATTRIBUTES, data_converter, find_temporal_cli
+from cli.tools.bench.mirror_plan import (
+    DEFAULT_FILLS,
+    DEFAULT_IDLE_MINUTES,
+    POLL_TIMEOUT_S,
+    SOURCES,
+)
 from cli.tools.bench.temporal_cost import actions_between, fill_stages, read_actions
 from projectk.contract import mirror_workflow_id, pair_workflow_id
 from projectk.messages import PairWorkflowInput
 from projectk.models import MICRO, FillCursor, Guards, PairConfig, PairState, Sizing
-from projectk.settings import ExecutorMode, Settings, load_settings
+from projectk.settings import ExecutorMode, load_settings
 
 ACTIVE = 3  # pairs that really mirror (demo followers 1..3)
-# The scripted source of each pair count (demo wallet index): distinct, so that a count's pairs,
-# idle in their window, never see the next count's fills. Followers 1..3 are shared.
-SOURCES = (0, 4, 5, 6)
-DEFAULT_FILLS = 30  # source fills per pair count: 90 mirrored fills with 3 active pairs
-# The shipped default of PROJECTK_FILL_POLL_TIMEOUT_S, as `projectk pair add` uses it.
-POLL_TIMEOUT_S: float = Settings.model_fields["fill_poll_timeout_s"].default
-DEFAULT_IDLE_MINUTES = POLL_TIMEOUT_S / 60  # one whole poll period (an hour)
 PASSPHRASE = "bench passphrase"
 
 Progress = Callable[[str], None]
