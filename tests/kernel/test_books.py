@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from projectk.models import (
     PairConfig,
     PairState,
     PairStatus,
+    Position,
     Side,
 )
 from tests.fakes import FOLLOWER, SOURCE
@@ -142,3 +144,10 @@ def test_daily_loss_limit_pauses() -> None:
     assert s.realized_pnl_micro == -3 * MICRO
     assert s.status is PairStatus.PAUSED
     assert any(a.kind == "paused" for a in alerts)
+
+
+def test_a_position_is_marked_rounded_down_and_at_cost_without_a_price() -> None:
+    held = Position(shares_micro=3_333_333, cost_micro=1_500_000)
+    assert books.mark_value(held.shares_micro, Decimal("0.5")) == 1_666_666
+    assert books.marked_pnl(held, Decimal("0.5")) == 166_666
+    assert books.marked_pnl(held, None) == 0
