@@ -34,6 +34,7 @@ from adapters.ledger.records import (
     PairRecord,
 )
 from adapters.ledger.summaries import (
+    OutcomeCount,
     PairSummary,
     PairTotals,
     TokenMark,
@@ -60,6 +61,7 @@ __all__ = [
     "LedgerReader",
     "OrderRecord",
     "OrderStatus",
+    "OutcomeCount",
     "PairRecord",
     "PairSummary",
     "PairTotals",
