@@ -245,8 +245,8 @@ class _Running:
 async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> DemoSummary:
     """Run the sandbox demo for its duration; return the summary it printed.
 
-    Ctrl-C, SIGTERM and SIGHUP stop it alike: what it started is stopped, then
-    `KeyboardInterrupt` (Ctrl-C) or `StopSignalled` is raised.
+    Ctrl-C, SIGTERM and SIGHUP stop it alike: what it started is stopped, then the task ends
+    cancelled (Ctrl-C: `asyncio.run` raises `KeyboardInterrupt`) or with `StopSignalled`.
     """
     settings = demo_settings(base)
     with cancel_on_stop_signals() as stop, demo_lock(settings.data_dir):
@@ -341,7 +341,7 @@ async def _cancel_resting(trader: DemoTrader, echo: Echo) -> None:
     try:
         cancelled = await asyncio.to_thread(trader.cancel_open_orders)
     except Exception as exc:  # the CLOB client's errors have no common base; the drain is bounded
-        log.warning("could not cancel the source's resting orders", exc_info=True)
+        log.info("could not cancel the source's resting orders", exc_info=True)
         echo(f"could not cancel the source's resting orders ({exc}); it may still fill")
         return
     if cancelled:

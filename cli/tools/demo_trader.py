@@ -2,8 +2,8 @@
 
 Invariants:
 - `stop` takes effect at the trader's next wait; an order being placed is placed first.
-- An error of the trader ends the trading, never the demo: it is logged and, unless the demo was
-  already stopping, told in the terminal.
+- An error of the trader ends the trading, never the demo: it is logged and, unless the demo is
+  stopping, told in the terminal.
 - After `cancel_open_orders` the source has no order left on the book, so no new fill of the
   source can happen.
 """
@@ -56,7 +56,9 @@ class DemoTrader:
                     client=self._client,
                 )
         except Exception as exc:
-            log.warning("the source trader stopped on an error", exc_info=True)
+            # Its details go to the log file; the terminal gets one line, and none when the
+            # demo is stopping anyway (then the sandbox may be gone first).
+            log.info("the source trader stopped on an error", exc_info=True)
             if not self._stop.is_set():
                 self._echo(f"source trader stopped on an error: {exc}")
 
