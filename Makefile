@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README): `make demo` and `make test`.
-# Both install everything first; nothing here needs anything installed by hand but Python 3.11+,
-# make and (for the sandbox) Node.js with npm.
+# Both install what they need first; nothing here needs anything installed by hand but Python
+# 3.11+, make and (for the sandbox) Node.js with npm. Only `make test` installs a browser.
 
 UV_VERSION := 0.13.8
 # Evaluated when used, i.e. after `install` has put uv in place.
@@ -10,14 +10,15 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test install system-deps lint typecheck unit
 
-install: system-deps
+install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
 	$(UV) run python -c "from sandbox.node import ensure_node_modules; ensure_node_modules()"
 
-# Headless Chromium (Debian package) for the dashboard's browser test; installed when missing and
-# we may (root with apt-get), otherwise that one test is skipped with a notice.
+# Headless Chromium (Debian package) for the dashboard's browser test, so only `test` wants it;
+# installed when missing and we may (root with apt-get), otherwise that one test is skipped with a
+# notice.
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
@@ -33,7 +34,7 @@ lint: install
 typecheck: install
 	$(UV) run mypy
 
-test: install lint typecheck
+test: install system-deps lint typecheck
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: install

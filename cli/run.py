@@ -30,14 +30,21 @@ def worker(ctx: click.Context) -> None:
 def demo(ctx: click.Context, duration: float | None, block_time: float) -> None:
     """Run the demo on the local sandbox; every process it starts is stopped at the end."""
     from adapters.temporal import TemporalUnavailableError
-    from cli.tools.demo import DemoError, DemoOptions, run_demo
+    from cli.tools.demo import DemoError, DemoOptions, demo_log_options, run_demo
     from cli.tools.devserver import DevServerError
+    from cli.tools.stop_signals import StopSignalled
     from control.pairs import PairError
+    from projectk.logs import setup_logging
 
+    settings = get_settings(ctx)
+    verbose = bool(ctx.find_root().params.get("verbose"))
+    # Library and module logs go to the demo's log file; the terminal keeps the demo's lines.
+    setup_logging(demo_log_options(settings, verbose=verbose))
     options = DemoOptions(duration_s=duration, block_time_s=block_time)
     try:
-        run(run_demo(get_settings(ctx), options, click.echo))
-    except KeyboardInterrupt:
-        click.echo("demo interrupted; everything it started has been stopped")
+        run(run_demo(settings, options, click.echo))
+    except (KeyboardInterrupt, StopSignalled) as exc:
+        why = f" ({exc})" if str(exc) else ""
+        click.echo(f"demo interrupted{why}; everything it started has been stopped")
     except (DemoError, DevServerError, TemporalUnavailableError, PairError) as exc:
         raise UserError(str(exc)) from None

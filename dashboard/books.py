@@ -9,7 +9,7 @@ Invariants:
   rounding of each sale (at most one micro-unit per sale after the first). The Pair page replays
   the pair's orders in time order (`replay`), which is exact.
 - Marked PnL values what is held at the newest price the ledger saw for the token (its latest
-  source fill); a token with no known price is marked at cost (marked PnL 0), never at 0.
+  source fill), by the kernel's rule (`projectk.books.marked_pnl`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
 
 from adapters.ledger.records import OrderRecord
 from adapters.ledger.summaries import TokenMark, TokenTotals
-from projectk.books import trade
+from projectk.books import marked_pnl, trade
 from projectk.models import Position
 
 
@@ -45,18 +44,6 @@ class BookPoint:
     at: datetime
     spent_micro: int  # net pUSD committed (budget used), floored at 0 like the pair's books
     realized_micro: int
-
-
-def mark_value(shares_micro: int, price: Decimal) -> int:
-    """Return the pUSD micro-units `shares_micro` are worth at `price` (rounded down)."""
-    return int((Decimal(shares_micro) * price).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def marked_pnl(position: Position, mark: Decimal | None) -> int:
-    """Return what a position would gain or lose if sold at `mark` (0 without a mark)."""
-    if mark is None:
-        return 0
-    return mark_value(position.shares_micro, mark) - position.cost_micro
 
 
 def token_position(totals: TokenTotals) -> tuple[Position, int]:

@@ -7,12 +7,15 @@ Invariants:
 - Positions use average cost (`Position.buy`/`Position.sell`): a sale removes cost in proportion
   to the shares sold, and realized PnL is the proceeds minus that cost. `trade` accounts one
   fill; the dashboard's replay of the ledger uses it too, so both tell the same figures.
+- A position is marked at a price rounded down to the micro-unit; without a price it is marked at
+  cost (marked PnL 0), never at 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
 
 from projectk.models import (
     AlertKind,
@@ -195,3 +198,15 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
             )
         )
     return state, alerts
+
+
+def mark_value(shares_micro: int, price: Decimal) -> int:
+    """Return the pUSD micro-units `shares_micro` are worth at `price` (rounded down)."""
+    return int((Decimal(shares_micro) * price).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def marked_pnl(position: Position, mark: Decimal | None) -> int:
+    """Return what a position would gain or lose if sold at `mark` (0 without a mark)."""
+    if mark is None:
+        return 0
+    return mark_value(position.shares_micro, mark) - position.cost_micro

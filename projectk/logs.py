@@ -4,6 +4,9 @@
 
 Invariants:
 - `setup_logging` replaces the root logger's handlers, so calling it twice does not duplicate lines.
+- A process that logs to a file may also show its records from `console_level` up on stderr
+  (a command that talks to a person in the terminal keeps its warnings in sight); without a file
+  there is one stream, stderr, and `console_level` is ignored.
 - A log file rotates at PROJECTK_LOG_MAX_BYTES keeping PROJECTK_LOG_BACKUPS old files; it and its
   rotated copies are created mode 0600 (a log line may name wallets and pairs).
 - One redaction for the whole process: every protected secret (each `SecretStr` setting, each
@@ -63,6 +66,7 @@ class LogOptions:
     max_bytes: int = 10 * 1024 * 1024
     backups: int = 5
     secrets: tuple[str, ...] = ()
+    console_level: str | None = None  # with a file: records from this level also go to stderr
 
 
 def options_from_settings(settings: Settings, *, verbose: bool = False) -> LogOptions:
@@ -190,15 +194,21 @@ def _file_handler(options: LogOptions, path: Path) -> logging.Handler:
 
 
 def setup_logging(options: LogOptions) -> logging.Handler:
-    """Configure the root logger as `options` say; return the one handler it now has."""
+    """Configure the root logger as `options` say; return the handler that gets every record."""
     handler = _file_handler(options, options.file) if options.file else logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if options.json else logging.Formatter(PLAIN_FORMAT))
     protect_secrets(*options.secrets)
+    handlers = [handler]
+    if options.file and options.console_level:
+        console = logging.StreamHandler()
+        console.setLevel(options.console_level)
+        handlers.append(console)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
         old.close()
-    root.addHandler(handler)
+    for each in handlers:
+        each.setFormatter(JsonFormatter() if options.json else logging.Formatter(PLAIN_FORMAT))
+        root.addHandler(each)
     root.setLevel(options.level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -124,9 +124,14 @@ def run(
     report: Callable[[Step, dict[str, Any] | str], None],
     max_orders: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    client: ClobClient | None = None,
 ) -> int:
-    """Run the scenario; return the number of orders attempted."""
-    client = make_client(state, private_key)
+    """Run the scenario; return the number of orders attempted.
+
+    `client` is the private key's authenticated client if the caller has one (one API key, one
+    client, for the run and whatever the caller does afterwards); otherwise one is made.
+    """
+    client = client or make_client(state, private_key)
     done = 0
     while True:
         for step in scenario.steps:

@@ -33,6 +33,7 @@ from adapters.ledger.records import (
     PairRecord,
 )
 from adapters.ledger.summaries import (
+    OutcomeCount,
     PairSummary,
     PairTotals,
     TokenMark,
@@ -59,6 +60,7 @@ __all__ = [
     "LedgerReader",
     "OrderRecord",
     "OrderStatus",
+    "OutcomeCount",
     "PairRecord",
     "PairSummary",
     "PairTotals",

@@ -41,6 +41,7 @@ from adapters.ledger.records import (
     PairRecord,
 )
 from adapters.ledger.summaries import (
+    OutcomeCount,
     PairSummary,
     PairTotals,
     TokenMark,
@@ -62,6 +63,7 @@ from projectk.models import ClaimStatus, FillCursor, PairConfig, PairStatus, Sou
 
 __all__ = [
     "LedgerReader",
+    "OutcomeCount",
     "PairSummary",
     "PairTotals",
     "TokenMark",
@@ -310,6 +312,14 @@ class LedgerReader:
             if row["bought_shares_micro"] or row["sold_shares_micro"]
         ]
         return _per_pair(rows, self._failure_streaks(pair_id)), tokens
+
+    def outcome_counts(self, pair_id: str) -> list[OutcomeCount]:
+        """Return how many of a pair's mirror orders are in each state, per reason, by state."""
+        c = MIRROR_ORDERS.c
+        query = select(c.status, c.reason, func.count().label("orders"))
+        query = query.where(c.pair_id == pair_id).group_by(c.status, c.reason)
+        rows = self._all(query.order_by(c.status, c.reason))
+        return [OutcomeCount.model_validate(_ints(row)) for row in rows]
 
     def _failure_streaks(self, pair_id: str | None) -> dict[str, int]:
         # Failed rows after the pair's newest order the venue took (filled, partial, unfilled);

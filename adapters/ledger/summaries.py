@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from adapters.ledger.records import OrderStatus
 from projectk.models import Frozen, PairStatus
 
 LEDGER_TAG = " ledger="  # how a worker's Temporal identity names the ledger it writes
@@ -31,6 +32,14 @@ class PairTotals(Frozen):
     last_fill_at: datetime | None = None  # when the newest filled order finished
     last_order_at: datetime | None = None
     failure_streak: int = 0  # failed orders after the pair's last order the venue took
+
+
+class OutcomeCount(Frozen):
+    """How many of a pair's mirror orders are in one state for one reason."""
+
+    status: OrderStatus
+    reason: str = ""  # why it was skipped or failed; empty for most other states
+    orders: int
 
 
 class PairSummary(Frozen):

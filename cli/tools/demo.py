@@ -3,12 +3,17 @@
 It brings up the sandbox (anvil at chain 137 + the CLOB V2-compatible server), a Temporal dev
 server, a real worker process in sandbox mode and the dashboard; registers two demo pairs that
 follow the sandbox's scripted source trader; runs the trader; and prints what the pairs do. The
-source's fills are detected on chain and mirrored through py-clob-client-v2 by the worker.
+source's fills are detected on chain and mirrored through the sandbox CLOB by the worker. When the
+duration is up the trader stops, the pairs settle the fills already made (the drain,
+`demo_summary`), and a summary says what each pair did and where to look.
 
 Invariants:
-- Everything lives in `<data_dir>/demo` (its own ledger, vault, Temporal DB and sandbox), so a
-  demo never touches an operator's real data.
-- Every process the demo started is stopped when it ends (duration elapsed, Ctrl-C or error).
+- Everything lives in `<data_dir>/demo` (its own ledger, vault, Temporal DB, sandbox and logs),
+  so a demo never touches an operator's real data.
+- Every process the demo started is stopped when it ends: duration elapsed, Ctrl-C, SIGTERM or
+  SIGHUP (`stop_signals`), or an error.
+- The terminal shows the demo's own lines and the warnings and errors of its process; every log
+  record goes to `demo.log` (`demo_log_options`).
 - The demo wallets are anvil's well-known public test keys; they are not secrets.
 - Each demo runs on a new sandbox chain, so it starts from a clean ledger, detection state and
   Temporal state: what an earlier demo recorded describes a chain that is gone. A demo dev server
@@ -21,38 +26,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import logging
-import os
-import signal
-import subprocess
-import sys
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
-from adapters.chain.detection import STATS_FILE
-from adapters.ledger import open_ledger
+from adapters.chain import STATS_FILE, ChainUnavailable, head_block
+from adapters.ledger import Ledger, open_ledger
 from adapters.temporal import connect
 from adapters.vault import Vault
 from cli.tools import devserver
+from cli.tools.demo_processes import DEMO_PASSPHRASE, cli_process, dev_server
+from cli.tools.demo_summary import (
+    READ_ERRORS,
+    DemoSummary,
+    amount,
+    drain,
+    summary_lines,
+    where_to_look,
+)
+from cli.tools.demo_trader import DemoTrader
+from cli.tools.stop_signals import cancel_on_stop_signals, raise_if_signalled
 from control.pairs import PairError, PairService, build_pair_service
+from projectk.contract import MIRROR_ORDER_WORKFLOW
+from projectk.logs import LogOptions, options_from_settings
 from projectk.models import MICRO, PairConfig, Sizing, SizingMode
-from projectk.money import format_micro
 from projectk.settings import ExecutorMode, Settings
-from sandbox import trader as scripted
 from sandbox.runtime import Sandbox, SandboxOptions
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSPHRASE = "projectk-demo-passphrase"  # protects only public anvil test keys
 LOCK_FILE = "demo.lock"
-SCENARIO = Path(scripted.__file__).resolve().parent / "scenarios" / "demo.json"
+MIRRORS_QUERY = f'WorkflowType="{MIRROR_ORDER_WORKFLOW}"'
+LOG_FILE = "demo.log"
 
 Echo = Callable[[str], None]
 
@@ -61,9 +74,10 @@ Echo = Callable[[str], None]
 class DemoOptions:
     """How long the demo runs and how the sandbox chain ticks."""
 
-    duration_s: float | None = None
+    duration_s: float | None = None  # None: until Ctrl-C or a stop signal, without a summary
     report_every_s: float = 5.0
     block_time_s: float = 2.0  # like Polygon
+    drain_timeout_s: float = 60.0  # how long the pairs get to settle the last fills
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -77,6 +91,13 @@ def demo_settings(settings: Settings) -> Settings:
             "executor_mode": ExecutorMode.SANDBOX,
         }
     )
+
+
+def demo_log_options(settings: Settings, *, verbose: bool = False) -> LogOptions:
+    """Return how a demo logs: every record to its `demo.log`, warnings also to the terminal."""
+    options = options_from_settings(demo_settings(settings), verbose=verbose)
+    log_file = demo_settings(settings).data_dir / LOG_FILE
+    return dataclasses.replace(options, file=log_file, console_level="WARNING")
 
 
 def with_sandbox(settings: Settings, info: dict[str, Any]) -> Settings:
@@ -156,77 +177,6 @@ def forget_previous_chain(settings: Settings, echo: Echo) -> list[Path]:
     return deleted
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    """Return the environment a worker process needs to run with these settings."""
-    env = {
-        "PROJECTK_DATA_DIR": str(settings.data_dir),
-        "PROJECTK_VAULT_PATH": str(settings.resolved_vault_path),
-        "PROJECTK_EXECUTOR_MODE": settings.executor_mode.value,
-        "PROJECTK_VAULT_PASSPHRASE": DEMO_PASSPHRASE,
-        "PROJECTK_TEMPORAL_ADDRESS": settings.temporal_address,
-        "PROJECTK_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "PROJECTK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-        "PROJECTK_RPC_URLS": ",".join(settings.rpc_urls),
-        "PROJECTK_DATA_API_URL": settings.data_api_url,
-        "PROJECTK_POLYMARKET_CHAIN_ID": str(settings.polymarket_chain_id),
-        "PROJECTK_DASHBOARD_URL": settings.dashboard_url,
-    }
-    if settings.sandbox_clob_url:
-        env["PROJECTK_SANDBOX_CLOB_URL"] = settings.sandbox_clob_url
-    return env
-
-
-@contextlib.asynccontextmanager
-async def _dev_server(settings: Settings, echo: Echo) -> AsyncIterator[str]:
-    config = devserver.DevServerConfig.from_settings(settings)
-    started = await devserver.start(config)
-    echo(f"Temporal dev server at {config.address} — UI: {config.ui_url}")
-    try:
-        yield config.ui_url
-    finally:
-        if not started.already_running:
-            devserver.stop(config)
-            echo("Temporal dev server stopped")
-
-
-@contextlib.contextmanager
-def _process(
-    name: str, args: list[str], settings: Settings, echo: Echo, *, signs: bool = False
-) -> Iterator[None]:
-    log_path = settings.data_dir / f"{name}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROJECTK_")}
-    env.update(worker_env(settings))
-    if not signs:  # only the worker opens the vault
-        env.pop("PROJECTK_VAULT_PASSPHRASE")
-    with log_path.open("ab") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", *args],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, stopped whole
-        )
-    echo(f"{name} started (pid {proc.pid}, log {log_path})")
-    try:
-        yield
-    finally:
-        _stop_process(proc)
-        echo(f"{name} stopped")
-
-
-def _stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 25.0) -> None:
-    # The whole process group: anything the command started goes with it.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def _prepare_wallets(sb: Sandbox, vault: Vault, pairs: list[PairConfig], keys: list[str]) -> None:
     for config, key in zip(pairs, keys, strict=True):
         name = config.key_ref.removeprefix("vault://")
@@ -251,108 +201,148 @@ async def _report(
     for config in pairs:
         try:
             state = await service.state(config.pair_id)
-        except PairError as exc:
+        except READ_ERRORS as exc:
             echo(f"  {config.pair_id}: {exc}")
             continue
         held = sum(p.shares_micro for p in state.positions.values())
         echo(
             f"  {config.pair_id:18} {state.status.value:7} fills {state.fills_seen:3}  mirrors "
             f"{state.mirrors_started:3}  in flight {len(state.in_flight)}  spent "
-            f"{format_micro(state.spent_micro):>8} pUSD  holding {format_micro(held)} shares"
+            f"{amount(state.spent_micro):>6} pUSD  holding {amount(held)} shares"
         )
-    children = [w async for w in client.list_workflows('WorkflowType="MirrorOrderWorkflow"')]
+    try:
+        children = [w async for w in client.list_workflows(MIRRORS_QUERY)]
+    except RPCError as exc:
+        echo(f"  mirror child workflows: not listed ({exc})")
+        return
     echo(f"  mirror child workflows so far: {len(children)}")
 
 
-class _Trader:
-    """The scripted source trader, in a thread that stops when asked."""
+@dataclass(frozen=True)
+class _Running:
+    """What a running demo has brought up, for the steps after registration."""
 
-    def __init__(self, info: dict[str, Any], key: str, echo: Echo) -> None:
-        self._stop = threading.Event()
-        self._info, self._key, self._echo = info, key, echo
+    settings: Settings
+    sandbox: dict[str, Any]
+    pairs: list[PairConfig]
+    client: Client
+    ledger: Ledger
+    service: PairService
+    ui_url: str
 
-    def _sleep(self, seconds: float) -> None:
-        if self._stop.wait(seconds):
-            raise _Stopped
+    @property
+    def source_key(self) -> str:
+        """Return the scripted source trader's key (a public anvil test key)."""
+        key: str = self.sandbox["accounts"]["demo"][0]["private_key"]
+        return key
 
-    def _said(self, step: scripted.Step, result: dict[str, Any] | str) -> None:
-        what = f"{step.side} {step.outcome} {step.amount or step.size} {step.order_type}"
-        outcome = result.get("status") if isinstance(result, dict) else f"rejected: {result}"
-        self._echo(f"source trader: {what} -> {outcome}")
-
-    def run(self) -> None:
-        """Place the demo scenario's orders until stopped."""
-        with contextlib.suppress(_Stopped):
-            scenario = scripted.load_scenario(SCENARIO)
-            scripted.run(self._info, self._key, scenario, self._said, sleep=self._sleep)
-
-    def stop(self) -> None:
-        """Make the trader stop at its next wait."""
-        self._stop.set()
+    @property
+    def workflows_url(self) -> str:
+        """Return the Temporal UI's list of the demo's workflows."""
+        return f"{self.ui_url}/namespaces/{self.settings.temporal_namespace}/workflows"
 
 
-class _Stopped(Exception):
-    pass
+async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> DemoSummary:
+    """Run the sandbox demo for its duration; return the summary it printed.
 
-
-async def run_demo(base: Settings, options: DemoOptions, echo: Echo) -> None:
-    """Run the sandbox demo until the duration elapses or it is interrupted."""
+    Ctrl-C, SIGTERM and SIGHUP stop it alike: what it started is stopped, then the task ends
+    cancelled (Ctrl-C: `asyncio.run` raises `KeyboardInterrupt`) or with `StopSignalled`.
+    """
     settings = demo_settings(base)
-    with demo_lock(settings.data_dir):
-        forget_previous_chain(settings, echo)
-        await _run_locked(settings, options, echo)
+    with cancel_on_stop_signals() as stop, demo_lock(settings.data_dir):
+        try:
+            forget_previous_chain(settings, echo)
+            return await _run_locked(settings, options, echo)
+        except asyncio.CancelledError:
+            raise_if_signalled(stop)
+            raise
 
 
-async def _run_locked(settings: Settings, options: DemoOptions, echo: Echo) -> None:
+async def _run_locked(settings: Settings, options: DemoOptions, echo: Echo) -> DemoSummary:
     sandbox = Sandbox(
         SandboxOptions(block_time_s=options.block_time_s), state_dir=settings.data_dir / "sandbox"
     )
     echo("starting the sandbox (anvil at chain 137 + CLOB V2-compatible server)…")
     with sandbox as sb:
         settings = with_sandbox(settings, sb.info)
-        echo(f"sandbox up: rpc {sb.info['rpc_url']}  clob {sb.info['clob_url']}")
+        pids = sb.info["pids"]
+        echo(
+            f"sandbox up: rpc {sb.info['rpc_url']}  clob {sb.info['clob_url']}  "
+            f"(anvil pid {pids['anvil']}, server pid {pids['server']})"
+        )
         demo = sb.info["accounts"]["demo"]
         pairs = demo_pairs(demo[0]["address"], [demo[1]["address"], demo[2]["address"]])
         ledger = open_ledger(settings)
-        _prepare_wallets(
-            sb,
-            Vault(settings.resolved_vault_path),
-            pairs,
-            [demo[1]["private_key"], demo[2]["private_key"]],
-        )
-        async with _dev_server(settings, echo) as ui_url:
+        keys = [demo[1]["private_key"], demo[2]["private_key"]]
+        _prepare_wallets(sb, Vault(settings.resolved_vault_path), pairs, keys)
+        async with dev_server(settings, echo) as ui_url:
             with (
-                _process("worker", ["worker"], settings, echo, signs=True),
-                _process("dashboard", ["dashboard"], settings, echo),
+                cli_process("worker", ["worker"], settings, echo, signs=True),
+                cli_process("dashboard", ["dashboard"], settings, echo),
             ):
                 client = await connect(settings)
                 service = build_pair_service(settings, client, ledger)
+                run = _Running(settings, sb.info, pairs, client, ledger, service, ui_url)
                 await _register(service, pairs, echo)
-                echo(f"Temporal UI: {ui_url}/namespaces/{settings.temporal_namespace}/workflows")
+                echo(f"Temporal UI: {run.workflows_url}")
                 echo(f"dashboard:   {settings.dashboard_url}")
-                await _trade_and_report(
-                    sb.info, demo[0]["private_key"], service, pairs, client, options, echo
-                )
+                return await _trade(run, options, echo)
 
 
-async def _trade_and_report(
-    info: dict[str, Any],
-    source_key: str,
-    service: PairService,
-    pairs: list[PairConfig],
-    client: Client,
-    options: DemoOptions,
-    echo: Echo,
-) -> None:
-    trader = _Trader(info, source_key, echo)
-    task = asyncio.create_task(asyncio.to_thread(trader.run))
-    loop = asyncio.get_running_loop()
-    deadline = None if options.duration_s is None else loop.time() + options.duration_s
+async def _trade(run: _Running, options: DemoOptions, echo: Echo) -> DemoSummary:
+    trader = DemoTrader(run.sandbox, run.source_key, echo)
+    thread = asyncio.create_task(asyncio.to_thread(trader.run))
     try:
-        while deadline is None or loop.time() < deadline:
-            await asyncio.sleep(options.report_every_s)
-            await _report(service, pairs, client, echo)
+        await _watch(run, options, echo)
     finally:
         trader.stop()
-        await task
-    echo("demo finished")
+        await thread
+    return await _finish(run, trader, options, echo)
+
+
+async def _watch(run: _Running, options: DemoOptions, echo: Echo) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if options.duration_s is None else loop.time() + options.duration_s
+    while deadline is None or loop.time() < deadline:
+        left = options.report_every_s if deadline is None else deadline - loop.time()
+        await asyncio.sleep(max(0.0, min(options.report_every_s, left)))
+        await _report(run.service, run.pairs, run.client, echo)
+
+
+async def _finish(
+    run: _Running, trader: DemoTrader, options: DemoOptions, echo: Echo
+) -> DemoSummary:
+    echo("time is up: the source trader has stopped")
+    await _cancel_resting(trader, echo)
+    last_block: int | None = None  # without a head, the drain waits for the pairs alone
+    try:
+        # The trader's last trade settles in the next block at the latest.
+        last_block = await asyncio.to_thread(head_block, run.settings.rpc_urls) + 1
+    except ChainUnavailable as exc:
+        log.warning("cannot read the chain head for the drain: %s", exc)
+    echo(f"waiting up to {options.drain_timeout_s:g} s for the pairs to settle the last fills…")
+    summary = await drain(
+        run.service,
+        run.ledger,
+        run.pairs,
+        last_block=last_block,
+        stats_path=run.settings.data_dir / STATS_FILE,
+        timeout_s=options.drain_timeout_s,
+    )
+    for line in summary_lines(summary) + where_to_look(
+        run.workflows_url, run.settings.dashboard_url, run.settings.data_dir
+    ):
+        echo(line)
+    return summary
+
+
+async def _cancel_resting(trader: DemoTrader, echo: Echo) -> None:
+    # Without its resting orders the source can fill no more, so the drain has an end.
+    try:
+        cancelled = await asyncio.to_thread(trader.cancel_open_orders)
+    except Exception as exc:  # the CLOB client's errors have no common base; the drain is bounded
+        log.info("could not cancel the source's resting orders", exc_info=True)
+        echo(f"could not cancel the source's resting orders ({exc}); it may still fill")
+        return
+    if cancelled:
+        echo(f"cancelled the source's {cancelled} resting order(s)")

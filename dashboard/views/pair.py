@@ -12,10 +12,11 @@ import streamlit as st
 
 from adapters.ledger.records import OrderRecord, OrderStatus
 from dashboard import loaders, state, widgets
-from dashboard.books import mark_value, marked_pnl, replay
+from dashboard.books import replay
 from dashboard.format import moment, pusd
 from dashboard.loaders import PairLedger
 from dashboard.tables import execution_rows, order_rows
+from projectk.books import mark_value, marked_pnl
 from projectk.contract import pair_workflow_id
 from projectk.models import PairState
 

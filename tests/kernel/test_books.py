@@ -4,6 +4,7 @@ transitions."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -208,3 +209,10 @@ def test_the_books_account_fills_by_the_positions_rule(fills: list[tuple[Side, i
             realized += money - removed
         assert s.positions.get("t", Position()) == expected
         assert s.realized_pnl_micro == realized
+
+
+def test_a_position_is_marked_rounded_down_and_at_cost_without_a_price() -> None:
+    held = Position(shares_micro=3_333_333, cost_micro=1_500_000)
+    assert books.mark_value(held.shares_micro, Decimal("0.5")) == 1_666_666
+    assert books.marked_pnl(held, Decimal("0.5")) == 166_666
+    assert books.marked_pnl(held, None) == 0

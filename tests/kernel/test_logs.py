@@ -92,6 +92,20 @@ def test_setting_up_twice_keeps_one_handler(tmp_path: Path) -> None:
     assert len(_lines(tmp_path / "a.log")) == 1
 
 
+def test_a_file_logger_shows_only_warnings_on_stderr_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log_file = tmp_path / "demo.log"
+    options = LogOptions(file=log_file, console_level="WARNING", secrets=(PASSPHRASE,))
+    setup_logging(options)
+    log = logging.getLogger("httpx")
+    log.info("HTTP Request: POST http://127.0.0.1:8545")
+    log.warning("lost the RPC while using %s", PASSPHRASE)
+    shown = capsys.readouterr().err.splitlines()
+    assert len(shown) == 1 and shown[0].endswith("lost the RPC while using ***")
+    assert len(_lines(log_file)) == 2 and PASSPHRASE not in log_file.read_text()
+
+
 def test_cli_logs_as_the_settings_say(tmp_path: Path) -> None:
     log_file = tmp_path / "cli.log"
     settings = make_settings(tmp_path, log_json=True, log_file=log_file, log_level="DEBUG")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from adapters.ledger import Ledger
+from adapters.ledger import Ledger, OrderStatus
 from adapters.ledger.summaries import ledger_id_of, worker_identity
 from projectk.models import MICRO, MirrorOutcome, MirrorReport, Side
 from tests.adapters.ledger.conftest import FOLLOWER, T0, TOKEN, Clock, make_fill, make_intent
@@ -37,6 +37,23 @@ def _outcome(
             fee_micro=fee,
         ),
     )
+
+
+def test_outcome_counts_group_a_pairs_orders_by_state_and_reason(ledger: Ledger) -> None:
+    _outcome(ledger, 1, MirrorOutcome.FILLED, shares=MICRO, notional=MICRO // 2)
+    _outcome(ledger, 2, MirrorOutcome.FILLED, shares=MICRO, notional=MICRO // 2)
+    for n, reason in ((3, "budget exhausted"), (4, "budget exhausted"), (5, "price out of range")):
+        ledger.record_skip("p1", f"f{n}", TOKEN, Side.BUY, reason)
+    ledger.record_intent(make_intent(make_fill(0, 900)))
+    _outcome(ledger, 6, MirrorOutcome.FILLED, pair_id="p2", shares=MICRO, notional=MICRO)
+    counts = [(c.status, c.reason, c.orders) for c in ledger.outcome_counts("p1")]
+    assert counts == [
+        (OrderStatus.FILLED, "", 2),
+        (OrderStatus.INTENT, "", 1),
+        (OrderStatus.SKIPPED, "budget exhausted", 2),
+        (OrderStatus.SKIPPED, "price out of range", 1),
+    ]
+    assert ledger.outcome_counts("nobody") == []
 
 
 def test_pair_totals_sum_volume_costs_fills_and_open_orders(ledger: Ledger, clock: Clock) -> None:
