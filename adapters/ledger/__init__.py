@@ -10,6 +10,7 @@ Invariants:
 
 from adapters.ledger.engine import (
     MIGRATIONS_DIR,
+    LedgerDatabaseError,
     LedgerError,
     create_ledger_engine,
     current_revision,
@@ -54,6 +55,7 @@ __all__ = [
     "Execution",
     "FillRecord",
     "Ledger",
+    "LedgerDatabaseError",
     "LedgerError",
     "LedgerFillFeed",
     "LedgerReader",
