@@ -6,6 +6,8 @@ Invariants:
 - Callers get frozen read models (`records`), never SQLModel rows.
 - The schema changes only through the Alembic migrations in `migrations/`; `open_ledger` brings a
   fresh or older database to the newest revision before handing out a `Ledger`.
+- Callers never import the database libraries: a failing database reaches them as
+  `LedgerDatabaseError`, and backups take and restore whole-ledger snapshots (`snapshot`).
 """
 
 from adapters.ledger.engine import (
@@ -15,6 +17,7 @@ from adapters.ledger.engine import (
     create_ledger_engine,
     current_revision,
     head_revision,
+    known_revision,
     normalize_url,
     open_ledger,
     redact,
@@ -32,6 +35,13 @@ from adapters.ledger.records import (
     OrderRecord,
     OrderStatus,
     PairRecord,
+)
+from adapters.ledger.snapshot import (
+    LedgerSnapshot,
+    ledger_backend,
+    ledger_in_place,
+    restore_snapshot,
+    snapshot_ledger,
 )
 from adapters.ledger.summaries import (
     PairSummary,
@@ -59,6 +69,7 @@ __all__ = [
     "LedgerError",
     "LedgerFillFeed",
     "LedgerReader",
+    "LedgerSnapshot",
     "OrderRecord",
     "OrderStatus",
     "PairRecord",
@@ -70,10 +81,15 @@ __all__ = [
     "create_ledger_engine",
     "current_revision",
     "head_revision",
+    "known_revision",
+    "ledger_backend",
     "ledger_id_of",
+    "ledger_in_place",
     "normalize_url",
     "open_ledger",
     "redact",
+    "restore_snapshot",
+    "snapshot_ledger",
     "upgrade",
     "utcnow",
     "worker_identity",

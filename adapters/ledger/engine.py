@@ -142,6 +142,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Tell whether `revision` is one of the migrations this code ships (head or older)."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    return any(script.revision == revision for script in scripts.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     """Return the revision the database is at (None for an empty database)."""
     # Read the version table directly: alembic's MigrationContext logs at INFO on every use.
