@@ -7,9 +7,11 @@ Invariants:
 - The schema changes only through the Alembic migrations in `migrations/`; `open_ledger` brings a
   fresh or older database to the newest revision before handing out a `Ledger`.
 - Callers never import the database libraries: a failing database reaches them as
-  `LedgerDatabaseError`, and backups take and restore whole-ledger snapshots (`snapshot`).
+  `LedgerDatabaseError`, backups take and restore whole-ledger snapshots (`snapshot`), and
+  benchmarks and backfills write many typed records at once (`load_history`).
 """
 
+from adapters.ledger.bulk import load_history
 from adapters.ledger.engine import (
     MIGRATIONS_DIR,
     LedgerDatabaseError,
@@ -32,6 +34,7 @@ from adapters.ledger.records import (
     ClaimUpdate,
     Execution,
     FillRecord,
+    OrderEntry,
     OrderRecord,
     OrderStatus,
     PairRecord,
@@ -70,6 +73,7 @@ __all__ = [
     "LedgerFillFeed",
     "LedgerReader",
     "LedgerSnapshot",
+    "OrderEntry",
     "OrderRecord",
     "OrderStatus",
     "PairRecord",
@@ -85,6 +89,7 @@ __all__ = [
     "ledger_backend",
     "ledger_id_of",
     "ledger_in_place",
+    "load_history",
     "normalize_url",
     "open_ledger",
     "redact",
