@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from adapters.ledger.records import OrderRecord
-from adapters.ledger.summaries import TokenMark, TokenTotals
+from adapters.ledger import OrderRecord, TokenMark, TokenTotals
 from projectk.books import trade
 from projectk.models import Position
 

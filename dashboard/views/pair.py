@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from adapters.ledger.records import OrderRecord, OrderStatus
+from adapters.ledger import OrderRecord, OrderStatus
 from dashboard import loaders, state, widgets
 from dashboard.books import mark_value, marked_pnl, replay
 from dashboard.format import moment, pusd
