@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
-from adapters.ledger import Ledger
-from adapters.ledger.records import Execution
+from adapters.ledger import Execution, Ledger
 from projectk.messages import MarkPostedInput, RecordExecutionsInput, RecordResult
 
 

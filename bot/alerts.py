@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from adapters.ledger import AlertRecord
-from adapters.ledger.types import utcnow
+from adapters.ledger import AlertRecord, utcnow
 from projectk.models import AlertLevel
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.ledger.types import utcnow
+from adapters.ledger import utcnow
 from bot.alerts import AlertDispatcher, AlertStore
 from bot.config import BotConfig
 from bot.conversation import Conversations

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
-from adapters.chain.detection import stats_path
+from adapters.chain import stats_path
 from adapters.ledger import open_ledger
 from adapters.temporal import TemporalUnavailableError, connect
 from bot.app import ProjectKBot

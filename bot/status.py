@@ -24,9 +24,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from adapters.chain.detection.stats import read_stats
-from adapters.ledger import LedgerReader
-from adapters.ledger.types import utcnow
+from adapters.chain import read_stats
+from adapters.ledger import LedgerReader, utcnow
 from adapters.temporal import Poller, fresh_counts, task_queue_pollers
 from projectk.health import Check, Health
 

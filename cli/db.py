@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from adapters.ledger import (
+    LedgerDatabaseError,
     LedgerError,
     create_ledger_engine,
     current_revision,
@@ -37,7 +37,7 @@ def upgrade(ctx: click.Context) -> None:
     url = get_settings(ctx).resolved_db_url
     try:
         ledger = open_ledger(get_settings(ctx))
-    except (LedgerError, OperationalError) as exc:
+    except (LedgerError, LedgerDatabaseError) as exc:
         raise UserError(f"cannot open the ledger at {_shown(url)}: {_first_line(exc)}") from None
     try:
         revision = current_revision(ledger.engine)
@@ -61,7 +61,7 @@ def current(ctx: click.Context) -> None:
             revision = current_revision(engine)
         finally:
             engine.dispose()
-    except (LedgerError, OperationalError) as exc:
+    except (LedgerError, LedgerDatabaseError) as exc:
         raise UserError(f"cannot read the ledger at {_shown(url)}: {_first_line(exc)}") from None
     state = "up to date" if revision == head else f"behind head {head}; run `db upgrade`"
     click.echo(f"ledger {_shown(url)} is at revision {revision or 'none (empty)'}: {state}")

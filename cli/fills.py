@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from adapters.chain.decoding import NotOrderFilled, OrderFilled, decode_order_filled, parse_log
+from adapters.chain import NotOrderFilled, OrderFilled, decode_order_filled, parse_log
 from cli.common import UserError
 from projectk.models import MICRO
 

@@ -52,9 +52,12 @@ async def _ping(settings: Settings) -> None:
 @click.pass_context
 def ping(ctx: click.Context) -> None:
     """Exit 0 when Temporal answers and the ledger is readable (for health checks)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from adapters.ledger import LedgerError, create_ledger_engine, current_revision
+    from adapters.ledger import (
+        LedgerDatabaseError,
+        LedgerError,
+        create_ledger_engine,
+        current_revision,
+    )
     from adapters.temporal import TemporalUnavailableError
 
     settings = get_settings(ctx)
@@ -65,7 +68,7 @@ def ping(ctx: click.Context) -> None:
             current_revision(engine)
         finally:
             engine.dispose()
-    except (LedgerError, SQLAlchemyError, TemporalUnavailableError) as exc:
+    except (LedgerError, LedgerDatabaseError, TemporalUnavailableError) as exc:
         raise UserError(str(exc).strip().splitlines()[0]) from None
     click.echo("ok")
 
@@ -81,9 +84,7 @@ async def _setup(settings: Settings) -> list[str]:
 @click.pass_context
 def setup(ctx: click.Context) -> None:
     """Migrate the ledger and register Temporal search attributes (safe to repeat)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from adapters.ledger import LedgerError, current_revision, open_ledger
+    from adapters.ledger import LedgerDatabaseError, LedgerError, current_revision, open_ledger
     from adapters.temporal import TemporalUnavailableError
 
     settings = get_settings(ctx)
@@ -92,7 +93,7 @@ def setup(ctx: click.Context) -> None:
         revision = current_revision(ledger.engine)
         ledger.engine.dispose()
         added = run(_setup(settings))
-    except (LedgerError, SQLAlchemyError, TemporalUnavailableError) as exc:
+    except (LedgerError, LedgerDatabaseError, TemporalUnavailableError) as exc:
         raise UserError(str(exc).strip().splitlines()[0]) from None
     click.echo(f"ledger at revision {revision}")
     click.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
@@ -104,9 +105,7 @@ def setup(ctx: click.Context) -> None:
 @click.pass_context
 def backup(ctx: click.Context, output: Path | None, force: bool) -> None:
     """Write the ledger and the (still encrypted) vault into one archive."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from adapters.ledger import LedgerError
+    from adapters.ledger import LedgerDatabaseError, LedgerError
     from adapters.vault import VaultError
     from cli.tools.backup import BackupError, create_backup, default_archive_path, describe
 
@@ -114,7 +113,7 @@ def backup(ctx: click.Context, output: Path | None, force: bool) -> None:
     archive = output or default_archive_path(settings)
     try:
         manifest = create_backup(settings, archive, force=force)
-    except (BackupError, LedgerError, VaultError, SQLAlchemyError, OSError) as exc:
+    except (BackupError, LedgerError, VaultError, LedgerDatabaseError, OSError) as exc:
         raise UserError(str(exc).strip().splitlines()[0]) from None
     click.echo(f"backup written to {archive}: {describe(manifest)}")
 
@@ -125,15 +124,13 @@ def backup(ctx: click.Context, output: Path | None, force: bool) -> None:
 @click.pass_context
 def restore(ctx: click.Context, archive: Path, force: bool) -> None:
     """Restore the ledger and vault from an archive (stop the services first)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from adapters.ledger import LedgerError
+    from adapters.ledger import LedgerDatabaseError, LedgerError
     from adapters.vault import VaultError
     from cli.tools.backup import BackupError, describe, restore_backup
 
     try:
         manifest = restore_backup(get_settings(ctx), archive, force=force)
-    except (BackupError, LedgerError, VaultError, SQLAlchemyError, OSError) as exc:
+    except (BackupError, LedgerError, VaultError, LedgerDatabaseError, OSError) as exc:
         raise UserError(str(exc).strip().splitlines()[0]) from None
     click.echo(f"restored {describe(manifest)}")
 

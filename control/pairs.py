@@ -24,8 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.endpoints import resolve_endpoints
-from adapters.ledger import Ledger
-from adapters.ledger.records import PairRecord
+from adapters.ledger import Ledger, PairRecord
 from adapters.temporal import pair_search_attributes
 from adapters.vault import Vault
 from projectk.contract import (

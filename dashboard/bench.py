@@ -25,13 +25,20 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, insert
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.ledger import LedgerReader, create_ledger_engine, upgrade
-from adapters.ledger.records import OrderStatus
-from adapters.ledger.tables import MIRROR_ORDERS, PAIRS, SOURCE_FILLS
+from adapters.ledger import (
+    FillRecord,
+    Ledger,
+    LedgerReader,
+    OrderEntry,
+    OrderStatus,
+    PairRecord,
+    create_ledger_engine,
+    load_history,
+    upgrade,
+)
 from adapters.temporal import (
     SEARCH_ATTRIBUTES,
     data_converter,
@@ -43,7 +50,7 @@ from dashboard.loaders import read_overview
 from dashboard.overview import build_rows
 from projectk.contract import PAIR_WORKFLOW, pair_workflow_id
 from projectk.messages import PairWorkflowInput
-from projectk.models import PairConfig, PairStatus
+from projectk.models import Exchange, PairConfig, PairStatus, Side
 
 TASK_QUEUE = "bench-dashboard"
 TARGET_S = 1.0
@@ -76,81 +83,68 @@ def configs(pairs: int) -> list[PairConfig]:
     ]
 
 
-def seed_ledger(engine: Engine, pairs: list[PairConfig], orders: int) -> None:
-    """Insert the registry, `orders` mirror orders and some source fills, in bulk."""
+def seed_ledger(ledger: Ledger, pairs: list[PairConfig], orders: int) -> None:
+    """Load the registry, `orders` mirror orders and some source fills, in bulk."""
     now = datetime.now(UTC)
-    with engine.begin() as connection:
-        connection.execute(insert(PAIRS), [_pair_row(c, now) for c in pairs])
-        connection.execute(insert(SOURCE_FILLS), list(_fill_rows(pairs, now)))
-        rows = list(_order_rows(pairs, orders, now))
-        for start in range(0, len(rows), 10_000):
-            connection.execute(insert(MIRROR_ORDERS), rows[start : start + 10_000])
-
-
-def _pair_row(config: PairConfig, now: datetime) -> dict[str, object]:
-    return {
-        "pair_id": config.pair_id,
-        "source": config.source,
-        "follower": config.follower,
-        "funder": config.funder_address,
-        "signature_type": 0,
-        "key_ref": config.key_ref,
-        "budget_micro": config.budget_micro,
-        "config": config.model_dump(mode="json"),
-        "status": PairStatus.ACTIVE.value,
-        "created_at": now,
-        "updated_at": now,
-    }
+    registry = (
+        PairRecord(config=c, status=PairStatus.ACTIVE, created_at=now, updated_at=now)
+        for c in pairs
+    )
+    load_history(
+        ledger.engine,
+        pairs=registry,
+        fills=_fills(pairs, now),
+        orders=_orders(pairs, orders, now),
+    )
 
 
 def _token(pair_index: int, k: int) -> str:
     return str(10**70 + pair_index * TOKENS_PER_PAIR + k)
 
 
-def _fill_rows(pairs: list[PairConfig], now: datetime) -> Iterator[dict[str, object]]:
+def _fills(pairs: list[PairConfig], now: datetime) -> Iterator[FillRecord]:
     for i, config in enumerate(pairs):
         for k in range(FILLS_PER_SOURCE):
             block = 1_000_000 + i * FILLS_PER_SOURCE + k
-            yield {
-                "fill_id": f"0x{block:064x}:0",
-                "wallet": config.source,
-                "side": "BUY",
-                "token_id": _token(i, k % TOKENS_PER_PAIR),
-                "shares_micro": 10_000_000,
-                "notional_micro": 5_000_000,
-                "price": Decimal("0.5") + Decimal(k) / 100,
-                "exchange": "ctf",
-                "tx_hash": f"0x{block:064x}",
-                "block_number": block,
-                "log_index": 0,
-                "block_time": now - timedelta(minutes=k),
-                "detected_at": now,
-            }
+            yield FillRecord(
+                fill_id=f"0x{block:064x}:0",
+                wallet=config.source,
+                side=Side.BUY,
+                token_id=_token(i, k % TOKENS_PER_PAIR),
+                shares_micro=10_000_000,
+                notional_micro=5_000_000,
+                price=Decimal("0.5") + Decimal(k) / 100,
+                exchange=Exchange.CTF,
+                tx_hash=f"0x{block:064x}",
+                block_number=block,
+                log_index=0,
+                block_time=now - timedelta(minutes=k),
+                detected_at=now,
+            )
 
 
-def _order_rows(pairs: list[PairConfig], orders: int, now: datetime) -> Iterator[dict[str, object]]:
+def _orders(pairs: list[PairConfig], orders: int, now: datetime) -> Iterator[OrderEntry]:
     for n in range(orders):
         i = n % len(pairs)
         status = STATUSES[n % len(STATUSES)]
         filled = status in (OrderStatus.FILLED, OrderStatus.PARTIAL)
-        side = "SELL" if n % 5 == 4 else "BUY"
         at = now - timedelta(minutes=n % (60 * 24 * 30))
-        yield {
-            "pair_id": pairs[i].pair_id,
-            "fill_id": f"bench-fill-{n}",
-            "token_id": _token(i, n % TOKENS_PER_PAIR),
-            "side": side,
-            "status": status.value,
-            "reason": "guard: price above max_price" if status is OrderStatus.SKIPPED else "",
-            "order_id": f"0x{n:064x}" if filled else None,
-            "intended_shares_micro": 10_000_000,
-            "intended_notional_micro": 5_000_000,
-            "filled_shares_micro": 10_000_000 if filled else 0,
-            "notional_micro": 5_000_000 if filled else 0,
-            "fee_micro": 10_000 if filled else 0,
-            "created_at": at,
-            "updated_at": at,
-        }
+        yield OrderEntry(
+            pair_id=pairs[i].pair_id,
+            fill_id=f"bench-fill-{n}",
+            token_id=_token(i, n % TOKENS_PER_PAIR),
+            side=Side.SELL if n % 5 == 4 else Side.BUY,
+            status=status,
+            reason="guard: price above max_price" if status is OrderStatus.SKIPPED else "",
+            order_id=f"0x{n:064x}" if filled else None,
+            intended_shares_micro=10_000_000,
+            intended_notional_micro=5_000_000,
+            filled_shares_micro=10_000_000 if filled else 0,
+            notional_micro=5_000_000 if filled else 0,
+            fee_micro=10_000 if filled else 0,
+            created_at=at,
+            updated_at=at,
+        )
 
 
 async def start_pairs(client: Client, pairs: list[PairConfig]) -> None:
@@ -240,11 +234,11 @@ async def bench(pairs: int, orders: int, rounds: int, with_temporal: bool) -> No
     """Seed, then time the overview's data and page `rounds` times each."""
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'ledger.db'}"
-        engine = create_ledger_engine(db_url)
-        upgrade(engine)
+        ledger = Ledger(create_ledger_engine(db_url))
+        upgrade(ledger.engine)
         chosen = configs(pairs)
         started = time.perf_counter()
-        seed_ledger(engine, chosen, orders)
+        seed_ledger(ledger, chosen, orders)
         print(f"seeded {pairs} pairs and {orders} orders in {time.perf_counter() - started:.1f} s")
         env = await _server() if with_temporal else None
         try:
@@ -254,15 +248,15 @@ async def bench(pairs: int, orders: int, rounds: int, with_temporal: bool) -> No
                 await start_pairs(client, chosen)
                 await wait_listed(client, pairs)
                 print(f"started {pairs} pair workflows in {time.perf_counter() - started:.1f} s")
-            await _measure(db_url, engine, client, rounds)
+            await _measure(db_url, ledger, client, rounds)
         finally:
             if env is not None:
                 await env.shutdown()
-            engine.dispose()
+            ledger.engine.dispose()
 
 
-async def _measure(db_url: str, engine: Engine, client: Client | None, rounds: int) -> None:
-    reader, today = LedgerReader(engine), datetime.now(UTC).date()
+async def _measure(db_url: str, reader: LedgerReader, client: Client | None, rounds: int) -> None:
+    today = datetime.now(UTC).date()
     data = []
     for _ in range(rounds):
         started = time.perf_counter()

@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from adapters.ledger.records import OrderRecord
-from adapters.ledger.summaries import TokenMark, TokenTotals
+from adapters.ledger import OrderRecord, TokenMark, TokenTotals
 from projectk.books import marked_pnl, trade
 from projectk.models import Position
 

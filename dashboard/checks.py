@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from adapters.chain.detection.stats import DetectionStats
-from adapters.ledger.summaries import PairTotals
+from adapters.chain import DetectionStats
+from adapters.ledger import PairTotals
 from adapters.temporal import Poller, fresh_counts
 from projectk.health import Check, Health
 from projectk.models import PairState

@@ -15,16 +15,19 @@ from datetime import UTC, date, datetime, time
 
 import streamlit as st
 
-from adapters.ledger import LedgerReader
-from adapters.ledger.records import (
+from adapters.ledger import (
     AlertRecord,
     ClaimRecord,
     Execution,
+    LedgerReader,
     OrderRecord,
     OrderStatus,
     PairRecord,
+    PairSummary,
+    PairTotals,
+    TokenMark,
+    TokenTotals,
 )
-from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
 from adapters.temporal import Poller, task_queue_pollers
 from dashboard import temporal_reads
 from dashboard.state import CACHE_TTL_S, Fetched, Target, ledger_read, temporal_later

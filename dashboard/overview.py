@@ -17,8 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.ledger.records import AlertRecord
-from adapters.ledger.summaries import PairSummary, PairTotals, TokenMark, TokenTotals
+from adapters.ledger import AlertRecord, PairSummary, PairTotals, TokenMark, TokenTotals
 from adapters.temporal import POLLER_FRESH, Poller
 from dashboard.books import PnL, pair_pnl
 from dashboard.temporal_reads import PairListing

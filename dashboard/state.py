@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
 from adapters.ledger import (
+    LedgerDatabaseError,
     LedgerError,
     LedgerReader,
     create_ledger_engine,
@@ -150,7 +150,7 @@ def ledger_read(target: Target, read: Callable[[LedgerReader], T]) -> Fetched[T]
         return Fetched(error=f"no ledger at {target.ledger_label} yet")
     try:
         return Fetched(value=read(reader(target.db_url)))
-    except (SQLAlchemyError, LedgerError) as exc:
+    except (LedgerDatabaseError, LedgerError) as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return Fetched(error=f"cannot read the ledger at {target.ledger_label}: {detail}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from adapters.ledger.records import ClaimRecord, Execution, OrderRecord
+from adapters.ledger import ClaimRecord, Execution, OrderRecord
 from dashboard.format import MISSING, moment, pusd, short_address
 
 

@@ -21,7 +21,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from adapters.temporal import search
+from adapters.temporal import FOLLOWER_WALLET, PAIR_ID, PAIR_STATUS, SOURCE_WALLET
 from projectk.contract import (
     PAIR_WORKFLOW,
     QUERY_STATE,
@@ -61,15 +61,15 @@ async def list_pairs(client: Client, task_queue: str) -> list[PairListing]:
     listings = []
     async for execution in client.list_workflows(pairs_query(task_queue)):
         attributes = execution.typed_search_attributes
-        pair_id = attributes.get(search.PAIR_ID) or execution.id.removeprefix("pair/")
+        pair_id = attributes.get(PAIR_ID) or execution.id.removeprefix("pair/")
         listings.append(
             PairListing(
                 pair_id=pair_id,
                 workflow_id=execution.id,
                 run_id=execution.run_id,
-                source=attributes.get(search.SOURCE_WALLET) or "",
-                follower=attributes.get(search.FOLLOWER_WALLET) or "",
-                status=attributes.get(search.PAIR_STATUS) or "unknown",
+                source=attributes.get(SOURCE_WALLET) or "",
+                follower=attributes.get(FOLLOWER_WALLET) or "",
+                status=attributes.get(PAIR_STATUS) or "unknown",
                 started_at=execution.start_time,
             )
         )

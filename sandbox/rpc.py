@@ -1,4 +1,5 @@
-"""A minimal async JSON-RPC client for the local anvil node, plus ABI call helpers.
+"""A minimal async JSON-RPC client for the local anvil node, plus ABI call helpers and the node's
+newHeads subscription.
 
 Invariants: it talks only to the loopback URL it is given; amounts are Python ints (token base
 units); every method is a thin wrapper over one RPC call, so callers see the node's own errors.
@@ -8,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from websockets.asyncio.client import ClientConnection, connect
 
 Json = Any
 
@@ -166,6 +171,32 @@ class Rpc:
     async def get_balance(self, address: str) -> int:
         """Return the native (POL) balance in wei."""
         return int(await self.request("eth_getBalance", [address, "latest"]), 16)
+
+
+async def block_number(url: str) -> int:
+    """Return the latest block number of the node at ``url`` (one request, its own connection)."""
+    rpc = Rpc(url)
+    try:
+        return await rpc.block_number()
+    finally:
+        await rpc.aclose()
+
+
+@asynccontextmanager
+async def new_heads(ws_url: str) -> AsyncIterator[AsyncIterator[int]]:
+    """Subscribe to the node's newHeads; yield the numbers of new blocks as it announces them."""
+    async with connect(ws_url) as socket:
+        request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}
+        await socket.send(json.dumps(request))
+        await socket.recv()  # the subscription id: every block from here on is announced
+        yield _head_numbers(socket)
+
+
+async def _head_numbers(socket: ClientConnection) -> AsyncIterator[int]:
+    async for message in socket:
+        result = json.loads(message).get("params", {}).get("result", {})
+        if "number" in result:
+            yield int(result["number"], 16)
 
 
 def checksum(address: str) -> str:

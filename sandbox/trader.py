@@ -1,4 +1,5 @@
-"""The scripted trader: places orders through py-clob-client-v2 on a schedule (the demo's source).
+"""The scripted trader: places orders through py-clob-client-v2 on a schedule (the demo's source);
+its single orders (`post_limit`, `best_ask`) also serve the benchmarks' sources.
 
 Scenario file (JSON)::
 
@@ -110,11 +111,28 @@ def place(client: ClobClient, token: str, step: Step) -> dict[str, Any]:
         )
         return result
     assert step.size is not None and step.price is not None, "limit steps need size and price"
-    limit = OrderArgsV2(
-        token_id=token, price=float(step.price), size=float(step.size), side=step.side
-    )
-    result = client.create_and_post_order(limit, order_type=step.order_type)
+    return post_limit(client, token, step.side, step.price, step.size, step.order_type)
+
+
+def post_limit(
+    client: ClobClient,
+    token: str,
+    side: str,
+    price: Decimal,
+    size: Decimal,
+    order_type: str = "GTC",
+) -> dict[str, Any]:
+    """Sign and post one limit order (GTC unless told, or FAK/FOK); return the CLOB response."""
+    # The client library takes floats for price and size; the values come from Decimals.
+    limit = OrderArgsV2(token_id=token, price=float(price), size=float(size), side=side)
+    result: dict[str, Any] = client.create_and_post_order(limit, order_type=order_type)
     return result
+
+
+def best_ask(client: ClobClient, token: str) -> Decimal:
+    """Return the lowest ask in ``token``'s book on the CLOB."""
+    book = client.get_order_book(token)
+    return min(Decimal(str(ask["price"])) for ask in book["asks"])
 
 
 def run(

@@ -6,14 +6,20 @@ Invariants:
 - Callers get frozen read models (`records`), never SQLModel rows.
 - The schema changes only through the Alembic migrations in `migrations/`; `open_ledger` brings a
   fresh or older database to the newest revision before handing out a `Ledger`.
+- Callers never import the database libraries: a failing database reaches them as
+  `LedgerDatabaseError`, backups take and restore whole-ledger snapshots (`snapshot`), and
+  benchmarks and backfills write many typed records at once (`load_history`).
 """
 
+from adapters.ledger.bulk import load_history
 from adapters.ledger.engine import (
     MIGRATIONS_DIR,
+    LedgerDatabaseError,
     LedgerError,
     create_ledger_engine,
     current_revision,
     head_revision,
+    known_revision,
     normalize_url,
     open_ledger,
     redact,
@@ -28,9 +34,17 @@ from adapters.ledger.records import (
     ClaimUpdate,
     Execution,
     FillRecord,
+    OrderEntry,
     OrderRecord,
     OrderStatus,
     PairRecord,
+)
+from adapters.ledger.snapshot import (
+    LedgerSnapshot,
+    ledger_backend,
+    ledger_in_place,
+    restore_snapshot,
+    snapshot_ledger,
 )
 from adapters.ledger.summaries import (
     OutcomeCount,
@@ -55,9 +69,12 @@ __all__ = [
     "Execution",
     "FillRecord",
     "Ledger",
+    "LedgerDatabaseError",
     "LedgerError",
     "LedgerFillFeed",
     "LedgerReader",
+    "LedgerSnapshot",
+    "OrderEntry",
     "OrderRecord",
     "OrderStatus",
     "OutcomeCount",
@@ -70,10 +87,16 @@ __all__ = [
     "create_ledger_engine",
     "current_revision",
     "head_revision",
+    "known_revision",
+    "ledger_backend",
     "ledger_id_of",
+    "ledger_in_place",
+    "load_history",
     "normalize_url",
     "open_ledger",
     "redact",
+    "restore_snapshot",
+    "snapshot_ledger",
     "upgrade",
     "utcnow",
     "worker_identity",

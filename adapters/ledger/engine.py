@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from adapters.ledger.ledger import Ledger
@@ -52,6 +52,13 @@ MIGRATION_LOCK_KEY = 0x5052_4A4B_4C44  # "PRJKLD": the advisory lock id of ledge
 
 class LedgerError(RuntimeError):
     """The ledger database cannot be used as it is; the message says why and what to do."""
+
+
+# What any ledger call raises when the database itself fails: an unreachable server, a file
+# locked past the busy timeout, a dropped connection, a violated constraint. It is SQLAlchemy's
+# base error under the ledger's name, so callers catch it without importing the database library
+# (a `DBAPIError` among them keeps the driver's own exception in `orig`).
+LedgerDatabaseError = SQLAlchemyError
 
 
 def normalize_url(url: str) -> URL:
@@ -133,6 +140,12 @@ def head_revision() -> str:
     if head is None:
         raise LedgerError("no ledger migrations found")
     return head
+
+
+def known_revision(revision: str) -> bool:
+    """Tell whether `revision` is one of the migrations this code ships (head or older)."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    return any(script.revision == revision for script in scripts.walk_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:

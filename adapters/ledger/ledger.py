@@ -78,9 +78,7 @@ class Ledger(LedgerReader):
         return as_utc(self._clock())
 
     def _insert(self, table: Table) -> Insert:
-        if self._engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+        return dialect_insert(self._engine, table)
 
     def _write(self, stmt: Executable) -> bool:
         # One statement in its own transaction; True if it inserted or changed a row.
@@ -99,7 +97,7 @@ class Ledger(LedgerReader):
 
     def upsert_pair(self, config: PairConfig, status: PairStatus) -> PairRecord:
         """Register a pair or replace its configuration and status; return the stored entry."""
-        now, values = self._now(), _pair_values(config)
+        now, values = self._now(), pair_values(config)
         stmt = self._insert(PAIRS).values(
             **values,
             status=status.value,
@@ -189,7 +187,7 @@ class Ledger(LedgerReader):
             created_at=now,
             updated_at=now,
         )
-        return self._write(stmt.on_conflict_do_nothing(index_elements=_ORDER_KEY))
+        return self._write(stmt.on_conflict_do_nothing(index_elements=ORDER_KEY))
 
     def record_skip(
         self, pair_id: str, fill_id: str, token_id: str, side: Side, reason: str
@@ -208,7 +206,7 @@ class Ledger(LedgerReader):
         )
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
-            index_elements=_ORDER_KEY,
+            index_elements=ORDER_KEY,
             set_={"status": new.status, "reason": new.reason, "updated_at": new.updated_at},
             where=MIRROR_ORDERS.c.status == OrderStatus.INTENT.value,
         )
@@ -255,7 +253,7 @@ class Ledger(LedgerReader):
         )
         new, c = stmt.excluded, MIRROR_ORDERS.c
         stmt = stmt.on_conflict_do_update(
-            index_elements=_ORDER_KEY,
+            index_elements=ORDER_KEY,
             set_={
                 **{name: new[name] for name in _OUTCOME_COLUMNS},
                 "order_id": func.coalesce(new.order_id, c.order_id),
@@ -333,7 +331,7 @@ class Ledger(LedgerReader):
         return self._write(stmt.values(delivered_at=self._now()))
 
 
-_ORDER_KEY = [MIRROR_ORDERS.c.pair_id, MIRROR_ORDERS.c.fill_id]
+ORDER_KEY = [MIRROR_ORDERS.c.pair_id, MIRROR_ORDERS.c.fill_id]  # a mirror order's natural key
 _OUTCOME_COLUMNS = (
     "status",
     "reason",
@@ -351,7 +349,15 @@ def _changed(connection: Connection, stmt: Executable) -> bool:
     return result.rowcount == 1
 
 
-def _pair_values(config: PairConfig) -> dict[str, Any]:
+def dialect_insert(bind: Engine | Connection, table: Table) -> Insert:
+    """Return an INSERT into `table` in the database's dialect (it offers ON CONFLICT)."""
+    if bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def pair_values(config: PairConfig) -> dict[str, Any]:
+    """Return the registry columns that come from a pair's configuration."""
     return {
         "pair_id": config.pair_id,
         "source": config.source,

@@ -82,10 +82,10 @@ class FillRecord(SourceFill):
     retracted_at: datetime | None = None
 
 
-class OrderRecord(Frozen):
-    """The ledger's view of one mirror order flow (one pair, one source fill)."""
+class OrderEntry(Frozen):
+    """One mirror order flow (one pair, one source fill) as the ledger keeps it, without the row
+    id the ledger gives it: what a bulk load takes."""
 
-    id: int
     pair_id: str
     fill_id: str
     token_id: str
@@ -102,6 +102,12 @@ class OrderRecord(Frozen):
     fee_micro: Micro = 0
     created_at: datetime
     updated_at: datetime
+
+
+class OrderRecord(OrderEntry):
+    """The ledger's view of one mirror order flow (one pair, one source fill)."""
+
+    id: int
 
 
 class Execution(Frozen):

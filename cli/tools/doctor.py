@@ -16,11 +16,10 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from adapters.chain import RpcError, RpcPool, RpcUnavailable, contracts, probe_rpc
 from adapters.endpoints import resolve_endpoints
 from adapters.ledger import (
+    LedgerDatabaseError,
     LedgerError,
     LedgerReader,
     create_ledger_engine,
@@ -119,7 +118,7 @@ def check_ledger(settings: Settings) -> tuple[Check, list[PairConfig] | None]:
             )
         finally:
             engine.dispose()
-    except (LedgerError, OSError, SQLAlchemyError) as exc:
+    except (LedgerError, OSError, LedgerDatabaseError) as exc:
         detail = f"cannot open the ledger: {_first_line(exc)}"
         return _fail(name, detail, "check PROJECTK_DB_URL and the database server"), None
     if revision != head:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from adapters.ledger.records import OrderRecord, OrderStatus
+from adapters.ledger import OrderRecord, OrderStatus
 from dashboard import loaders, state, widgets
 from dashboard.tables import order_rows
 

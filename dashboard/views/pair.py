@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from adapters.ledger.records import OrderRecord, OrderStatus
+from adapters.ledger import OrderRecord, OrderStatus
 from dashboard import loaders, state, widgets
 from dashboard.books import replay
 from dashboard.format import moment, pusd

@@ -4,7 +4,8 @@ Modules: `rpc` (endpoints, failover, rate limits), `heads` (adaptive polling or 
 `bloom` (skip blocks that cannot hold our fills), `logs` (chunked eth_getLogs), `fallback`
 (Data API + receipts), `store` (one wallet's fills), `reorg` (our chain, fork detection),
 `ledger_io` (ledger writes), `tail` (the loop and backfills), `stats` (figures for the
-dashboard). `build_tail` wires them from settings; nothing here builds a client at import time.
+dashboard). `build_tail` wires them from settings, `build_bare_tail` over one endpoint with their
+defaults (benchmarks); nothing here builds a client at import time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from adapters.chain.detection.feed import ChainFillFeed
 from adapters.chain.detection.heads import HeadSource, PollingHeads, WsHeads
 from adapters.chain.detection.logs import LogReader
 from adapters.chain.detection.rpc import RpcPool
-from adapters.chain.detection.stats import DetectionStats, read_stats
+from adapters.chain.detection.stats import DetectionStats, percentile, read_stats
 from adapters.chain.detection.tail import ChainTail, TailConfig
 from adapters.endpoints import resolve_endpoints
 from adapters.ledger import Ledger
@@ -28,7 +29,9 @@ __all__ = [
     "ChainTail",
     "DetectionStats",
     "TailConfig",
+    "build_bare_tail",
     "build_tail",
+    "percentile",
     "read_stats",
     "stats_path",
 ]
@@ -58,3 +61,11 @@ def build_tail(settings: Settings, ledger: Ledger | None) -> ChainTail:
     )
     fallback = DataApiFallback(rpc, reader, settings.data_api_url, settings.rpc_timeout_s)
     return ChainTail(rpc, heads, reader, ledger=ledger, fallback=fallback, config=config)
+
+
+def build_bare_tail(rpc_url: str, ws_url: str | None = None) -> ChainTail:
+    """Build a tail (not started) over one endpoint with its components' defaults: newHeads when
+    `ws_url` is given, else adaptive polling; no ledger, Data API fallback or stats file."""
+    rpc = RpcPool([rpc_url])
+    heads: HeadSource = WsHeads(ws_url, rpc) if ws_url else PollingHeads(rpc)
+    return ChainTail(rpc, heads, LogReader(rpc))

@@ -20,21 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-import websockets
 from temporalio.testing import ActivityEnvironment
 
 from activities.fills import FillActivities
-from adapters.chain.detection.feed import ChainFillFeed
-from adapters.chain.detection.heads import HeadSource, PollingHeads, WsHeads
-from adapters.chain.detection.logs import LogReader
-from adapters.chain.detection.rpc import RpcPool
-from adapters.chain.detection.stats import percentile
-from adapters.chain.detection.tail import ChainTail
+from adapters.chain import ChainFillFeed, ChainTail, build_bare_tail, percentile
 from projectk.messages import WaitForFillsInput
 from projectk.models import FillCursor
 
@@ -80,15 +74,12 @@ class BlockClock:
         await asyncio.wait_for(ready.wait(), 10)
 
     async def _run(self, ready: asyncio.Event) -> None:
-        async with websockets.connect(self._url) as socket:
-            request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe"}
-            await socket.send(json.dumps({**request, "params": ["newHeads"]}))
-            await socket.recv()
+        from sandbox.rpc import new_heads
+
+        async with new_heads(self._url) as heads:
             ready.set()
-            async for message in socket:
-                result = json.loads(message).get("params", {}).get("result", {})
-                if "number" in result:
-                    self.seen.setdefault(int(result["number"], 16), time.monotonic())
+            async for number in heads:
+                self.seen.setdefault(number, time.monotonic())
 
     async def stop(self) -> None:
         """Close the subscription."""
@@ -96,13 +87,6 @@ class BlockClock:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-
-def build_bench_tail(rpc_url: str, ws_url: str | None) -> ChainTail:
-    """Return a tail with the production defaults over one RPC URL."""
-    pool = RpcPool([rpc_url])
-    heads: HeadSource = WsHeads(ws_url, pool) if ws_url else PollingHeads(pool)
-    return ChainTail(pool, heads, LogReader(pool))
 
 
 async def _pair(
@@ -130,7 +114,7 @@ async def measure(
     use_ws: bool,
 ) -> DetectResult:
     """Run one measurement with `pairs` pairs; `trade(i)` makes the i-th trade (blocking)."""
-    tail = build_bench_tail(rpc_url, ws_url if use_ws else None)
+    tail = build_bare_tail(rpc_url, ws_url if use_ws else None)
     feed = ChainFillFeed(tail)
     clock = BlockClock(ws_url)
     await clock.start()
@@ -212,7 +196,7 @@ class _SandboxTrades:
     """Demo wallets trading on one sandbox market through the unmodified CLOB client."""
 
     def __init__(self, sb: Any) -> None:
-        from py_clob_client_v2.client import ClobClient
+        from sandbox.trader import make_client
 
         demo = sb.info["accounts"]["demo"][:TRADERS]
         self.addresses = [str(account["address"]) for account in demo]
@@ -221,17 +205,13 @@ class _SandboxTrades:
         split = {"market": market["condition_id"], "amount": "500"}
         for address in self.addresses:  # one at a time: the operator's nonces are sequential
             sb.admin("/split", {**split, "address": address})
-        self._clients = []
-        for account in demo:
-            client = ClobClient(sb.info["clob_url"], 137, key=account["private_key"])
-            client.set_api_creds(client.create_or_derive_api_key())
-            self._clients.append(client)
+        self._clients = [make_client(sb.info, account["private_key"]) for account in demo]
 
     def trade(self, number: int) -> None:
         """Make trade `number`: a resting SELL, then a crossing BUY."""
-        from py_clob_client_v2.clob_types import OrderArgsV2
+        from sandbox.trader import post_limit
 
         seller, buyer = _trade_plan(number)
-        args = {"token_id": self._yes, "price": 0.4, "size": 5}
-        self._clients[seller].create_and_post_order(OrderArgsV2(**args, side="SELL"))
-        self._clients[buyer].create_and_post_order(OrderArgsV2(**args, side="BUY"))
+        price, size = Decimal("0.4"), Decimal(5)
+        post_limit(self._clients[seller], self._yes, "SELL", price, size)
+        post_limit(self._clients[buyer], self._yes, "BUY", price, size)

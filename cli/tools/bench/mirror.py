@@ -36,12 +36,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from adapters.chain.detection.stats import percentile
+from adapters.chain import percentile
 from adapters.ledger import create_ledger_engine, upgrade
 from adapters.metrics import temporal_runtime
 from adapters.temporal import SEARCH_ATTRIBUTES, data_converter, find_temporal_cli
@@ -283,8 +284,10 @@ async def _start_pairs(
     from eth_utils.address import to_checksum_address
     from eth_utils.crypto import keccak
 
+    from sandbox.rpc import block_number
+
     demo = sb.info["accounts"]["demo"]
-    block = await asyncio.to_thread(_block_number, sb)
+    block = await block_number(sb.info["rpc_url"])
     handles = []
     for i in range(pairs):
         is_active = i < ACTIVE
@@ -315,30 +318,18 @@ async def _start_pairs(
     return handles
 
 
-def _block_number(sb: Any) -> int:
-    from web3 import Web3
-
-    return int(Web3(Web3.HTTPProvider(sb.info["rpc_url"])).eth.block_number)
-
-
 async def _source_fills(
     sb: Any, source_key: str, active: list[Any], fills: int
 ) -> dict[str, float]:
     """Make the source buy `fills` times; return fill tx hash -> when its block was available."""
-    from py_clob_client_v2.client import ClobClient
-    from py_clob_client_v2.clob_types import OrderArgsV2
+    from sandbox.trader import best_ask, make_client, post_limit
 
-    source = ClobClient(sb.info["clob_url"], 137, key=source_key)
-    source.set_api_creds(source.create_or_derive_api_key())
+    source = await asyncio.to_thread(make_client, sb.info, source_key)
     token = sb.info["markets"][0]["tokens"][0]["token_id"]
     stamps: dict[str, float] = {}
     for n in range(fills):
-        book = await asyncio.to_thread(source.get_order_book, token)
-        best = min(float(a["price"]) for a in book["asks"])
-        order = await asyncio.to_thread(
-            source.create_order, OrderArgsV2(token_id=token, price=best, size=5, side="BUY")
-        )
-        answer = await asyncio.to_thread(source.post_order, order, "FAK")
+        best = await asyncio.to_thread(best_ask, source, token)
+        answer = await asyncio.to_thread(post_limit, source, token, "BUY", best, Decimal(5), "FAK")
         now = time.time()
         for tx in answer.get("transactionsHashes") or []:
             stamps[str(tx).lower()] = now

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, inspect, text
 
 from adapters.ledger import (
+    LedgerDatabaseError,
     LedgerError,
     create_ledger_engine,
     current_revision,
@@ -98,6 +99,22 @@ def test_postgres_urls_use_psycopg(url: str) -> None:
 def test_other_databases_are_refused(url: str) -> None:
     with pytest.raises(LedgerError):
         create_ledger_engine(url)
+
+
+def test_a_failing_database_reaches_callers_as_the_ledgers_own_error(tmp_path: Path) -> None:
+    engine = create_ledger_engine("postgresql://u:hunter2@127.0.0.1:1/ledger")
+    try:
+        with pytest.raises(LedgerDatabaseError):
+            current_revision(engine)
+    finally:
+        engine.dispose()
+    (tmp_path / "ledger.db").mkdir()  # a directory where the SQLite file should be
+    engine = create_ledger_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        with pytest.raises(LedgerDatabaseError):
+            current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def test_open_ledger_creates_the_data_dir_and_migrates(tmp_path: Path) -> None:
