@@ -30,6 +30,9 @@ from py_clob_client_v2.exceptions import PolyException
 log = logging.getLogger(__name__)
 
 
+TraderClient = ClobClient  # the client the trader places its orders with
+
+
 @dataclass(frozen=True)
 class Step:
     """One scheduled order."""

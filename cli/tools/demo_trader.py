@@ -15,12 +15,9 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox import trader as scripted
-
-if TYPE_CHECKING:
-    from py_clob_client_v2.client import ClobClient
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,9 @@ class DemoTrader:
     def __init__(self, info: dict[str, Any], key: str, echo: Echo) -> None:
         self._stop = threading.Event()
         self._info, self._key, self._echo = info, key, echo
-        self._client: ClobClient | None = None  # made by `run`; None until it places orders
+        self._client: scripted.TraderClient | None = (
+            None  # made by `run`; None until it places orders
+        )
 
     def run(self) -> None:
         """Place the scenario's orders until stopped (blocking: run it in a thread)."""
