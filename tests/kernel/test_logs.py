@@ -98,7 +98,7 @@ def test_a_file_logger_shows_only_warnings_on_stderr_masked(
     log_file = tmp_path / "demo.log"
     options = LogOptions(file=log_file, console_level="WARNING", secrets=(PASSPHRASE,))
     setup_logging(options)
-    log = logging.getLogger("httpx")
+    log = logging.getLogger("tests.demo")  # a logger no other test holds at another level
     log.info("HTTP Request: POST http://127.0.0.1:8545")
     log.warning("lost the RPC while using %s", PASSPHRASE)
     shown = capsys.readouterr().err.splitlines()
