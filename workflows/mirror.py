@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         Side,
     )
     from workflows import policies
-    from workflows.mirror_orders import OrderRounds
+    from workflows.mirror_rounds import OrderRounds
 
 _ALERT_KINDS = {MirrorOutcome.FILLED: AlertKind.FILLED, MirrorOutcome.PARTIAL: AlertKind.PARTIAL}
 
