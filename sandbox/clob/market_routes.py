@@ -85,8 +85,8 @@ class MarketDataRoutes:
         return JSONResponse({"neg_risk": market.spec.neg_risk})
 
     async def fee_rate(self, request: Request) -> Response:
-        self._market_of_token(request)
-        return JSONResponse({"base_fee": 0})
+        market, _ = self._market_of_token(request)
+        return JSONResponse({"base_fee": views.base_fee(market)})
 
     async def price(self, request: Request) -> Response:
         _, token = self._market_of_token(request)
