@@ -36,7 +36,9 @@ from sandbox.chain import (
 from sandbox.clob.admin import AdminActions, AdminRoutes
 from sandbox.clob.app import create_app
 from sandbox.clob.dataapi import DataApiRoutes
+from sandbox.clob.dataapi_v2 import DataApiV2Routes
 from sandbox.clob.faults import FaultConfig, FaultMiddleware
+from sandbox.clob.gamma import GammaRoutes
 from sandbox.clob.service import ClobConfig, ClobService
 from sandbox.markets import (
     FeeSchedule,
@@ -201,11 +203,13 @@ class SandboxServer:
         }
 
     def app(self) -> FaultMiddleware:
-        """Build the ASGI app: CLOB routes, /data-api, /_sandbox, behind fault injection."""
+        """Build the ASGI app: CLOB routes, /data-api, /gamma-api, /_sandbox, with faults."""
         actions = AdminActions(self.create_market, self.resolve, self.split, self.fund, self.info)
         admin = AdminRoutes(self.service, self.faults, actions)
+        data_api = DataApiRoutes(self.service).routes() + DataApiV2Routes(self.service).routes()
         mounts = [
-            Mount("/data-api", routes=DataApiRoutes(self.service).routes()),
+            Mount("/data-api", routes=data_api),
+            Mount("/gamma-api", routes=GammaRoutes(self.service).routes()),
             Mount("/_sandbox", routes=admin.routes()),
         ]
         return FaultMiddleware(create_app(self.service, mounts), self.faults)
