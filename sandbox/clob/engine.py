@@ -159,13 +159,14 @@ def _fill_of(maker: BookOrder, shares: int) -> tuple[int, int]:
 
 
 def _budget_fill(maker: BookOrder, budget: int) -> tuple[int, int]:
-    # A market BUY spends pUSD: it takes the whole maker order if affordable, else the most shares
-    # whose floored cost (the exchange's floor(shares x price)) stays within its budget.
+    # A market BUY spends pUSD: it takes the whole maker order if affordable, else the shares the
+    # rest of its budget buys at the maker's price (floored), paying the exchange's floored cost
+    # of those shares, which can be a micro-unit under the budget.
     whole = _usd_for(maker, maker.remaining)
     if budget >= whole:
         return maker.remaining, whole
     o = maker.order
-    return _fill_of(maker, ((budget + 1) * o.maker_amount - 1) // o.taker_amount)
+    return _fill_of(maker, budget * o.maker_amount // o.taker_amount)
 
 
 def _complement_budget_fill(maker: BookOrder, budget: int) -> tuple[int, int]:
