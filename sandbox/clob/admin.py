@@ -110,6 +110,14 @@ class AdminRoutes:
         tx = await self.act.resolve(market, OUTCOMES.index(outcome))
         return JSONResponse({"market": market.to_json(), "transaction_hash": tx})
 
+    async def builders(self, request: Request) -> Response:
+        body = await request.json()
+        code = bytes.fromhex(str(body["code"]).removeprefix("0x"))
+        if len(code) != 32:
+            raise Rejected("builder code must be 32 bytes")
+        self.s.builder_fees[code] = (int(body.get("maker_bps", 0)), int(body.get("taker_bps", 0)))
+        return JSONResponse({"ok": True})
+
     async def info(self, request: Request) -> Response:
         return JSONResponse(self.act.info())
 
@@ -122,6 +130,7 @@ class AdminRoutes:
             Route("/resolve", self.resolve, methods=["POST"]),
             Route("/split", self.split, methods=["POST"]),
             Route("/fund", self.fund, methods=["POST"]),
+            Route("/builders", self.builders, methods=["POST"]),
             Route("/info", self.info),
         ]
 

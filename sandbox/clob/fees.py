@@ -5,8 +5,10 @@ Invariants (the sandbox's definition; see NOTES.md for what is and is not confir
 - the fee of a trade is sum over its fills of ``shares x rate x (p(1-p))^exponent`` where p is the
   price the taker got on that fill (the maker's price, or 1 - it for a mint/merge fill), computed
   exactly in Decimal and then floored to 5 decimal places (a multiple of 10 micro-pUSD);
-- it is capped at ``MAX_FEE_RATE_BPS`` of the trade's cash value (pUSD spent by a BUY, received by
-  a SELL), floored to the micro-unit, the most the exchange contracts accept;
+- a builder code configured with a taker rate adds ``cash x rate`` (floored to the micro-unit,
+  the SDK's flat builder fee) to the taker's fee; unknown codes add nothing;
+- the total is capped at ``MAX_FEE_RATE_BPS`` of the trade's cash value (pUSD spent by a BUY,
+  received by a SELL), floored to the micro-unit, the most the exchange contracts accept;
 - a BUY pays it on top of its cost; a SELL receives its proceeds less the fee.
 """
 
@@ -44,6 +46,12 @@ def fee_cap(cash_micro: int) -> int:
     return cash_micro * MAX_FEE_RATE_BPS // 10_000
 
 
-def taker_fee(schedule: FeeSchedule, fills: Iterable[tuple[int, Decimal]], cash_micro: int) -> int:
-    """Return the fee a taker pays for one trade: the formula, floored, then capped."""
-    return min(uncapped_fee(schedule, fills), fee_cap(cash_micro))
+def taker_fee(
+    schedule: FeeSchedule,
+    fills: Iterable[tuple[int, Decimal]],
+    cash_micro: int,
+    builder_bps: int = 0,
+) -> int:
+    """Return a taker's fee for one trade: formula (floored) plus builder fee, capped."""
+    builder = cash_micro * builder_bps // 10_000
+    return min(uncapped_fee(schedule, fills) + builder, fee_cap(cash_micro))

@@ -76,6 +76,8 @@ class ClobService:
         self.trades: list[Trade] = []
         self.trade_by_id: dict[str, Trade] = {}
         self.last_price: dict[int, Decimal] = {}
+        # builder code -> (maker bps, taker bps); codes not listed are passed through fee-free
+        self.builder_fees: dict[bytes, tuple[int, int]] = {}
         self.settler = Settler(rpc, accounts.operator().address)
         self.lock = asyncio.Lock()
 
@@ -180,8 +182,9 @@ class ClobService:
     def _fees(self, taker: BookOrder, plan: Plan) -> list[int]:
         # The taker's fee of each trade the plan settles as (same-token, then mint/merge).
         schedule = self.by_token[taker.order.token_id].spec.fee
+        builder_bps = self.builder_fees.get(taker.order.builder, (0, 0))[1]
         return [
-            taker_fee(schedule, [(f.shares, f.price) for f in part.fills], part.usd)
+            taker_fee(schedule, [(f.shares, f.price) for f in part.fills], part.usd, builder_bps)
             for part in plan.by_kind()
         ]
 

@@ -231,3 +231,21 @@ def test_builder_code_passes_through_without_a_fee(
         bytes(taker_log["data"]),
     )
     assert ("0x" + logged_builder.hex(), fee) == (builder, 0)
+
+
+def test_a_configured_builder_fee_adds_to_the_takers_fee(
+    sandbox: Any, sdk_for: Clients, make_market: MakeMarket, give_shares: Give, w3: Web3, demo: Any
+) -> None:
+    m = make_market("v2")
+    builder = "0x" + "cd" * 32
+    sandbox.admin("/builders", {"code": builder, "taker_bps": 100})
+    assert sdk_for(1).get_builder_fee_rates(builder).taker == Decimal("0.01")
+    give_shares(m, 0, 10)
+    sdk_for(0).place_limit_order(asset_id=m.yes, price="0.5", size="10", side="SELL")
+    before = pusd(w3, demo[1]["address"])
+    resp = sdk_for(1).place_limit_order(
+        asset_id=m.yes, price="0.5", size="10", side="BUY", builder_code=builder
+    )
+    (tx,) = sdk_for(1).wait_for_order_fill_settlement(resp)
+    assert [f.fee for f in fills(receipt(w3, tx))] == [0, 50_000]  # 1 % of the $5 paid
+    assert pusd(w3, demo[1]["address"]) == before - 5_050_000
