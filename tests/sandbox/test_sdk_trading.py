@@ -249,3 +249,18 @@ def test_a_configured_builder_fee_adds_to_the_takers_fee(
     (tx,) = sdk_for(1).wait_for_order_fill_settlement(resp)
     assert [f.fee for f in fills(receipt(w3, tx))] == [0, 50_000]  # 1 % of the $5 paid
     assert pusd(w3, demo[1]["address"]) == before - 5_050_000
+
+
+def test_py_clob_client_v2_cannot_trade_a_v2_market(
+    client_for: Callable[[int], Any], make_market: MakeMarket
+) -> None:
+    from py_clob_client_v2.clob_types import OrderArgsV2
+    from py_clob_client_v2.exceptions import PolyApiException
+
+    # it signs every order for CTF Exchange V2's domain (version "2"), not ExchangeV3's
+    m = make_market("v2")
+    with pytest.raises(PolyApiException) as exc:
+        client_for(0).create_and_post_order(
+            OrderArgsV2(token_id=m.yes, price=0.4, size=10, side="BUY")
+        )
+    assert exc.value.status_code == 400 and exc.value.error_msg["error"] == "invalid signature"
