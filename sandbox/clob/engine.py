@@ -11,7 +11,8 @@ Invariants:
   effective price of 1 - their price (full sets are minted), a SELL also matches SELLs of the
   other outcome (full sets are merged); the maker pays/gets its price, the taker the rest of 1;
 - a taker never trades beyond its limit price, its share size, or (market BUY: FOK/FAK BUY) its
-  pUSD budget; an order leaves the book exactly when it is filled, cancelled or expired;
+  pUSD budget; no fill gives nothing for something (every fill moves shares and pUSD both ways);
+  an order leaves the book exactly when it is filled, cancelled or expired;
 - ``plan`` never mutates, so FOK can be killed without side effects; ``apply`` commits a plan.
 """
 
@@ -279,9 +280,9 @@ class Engine:
                 slack += 2 if complement or shares < maker.remaining else 0
             else:
                 shares, usd = _fill_of(maker, min(maker.remaining, want_shares))
-            if shares <= 0:
-                break
             fill = MakerFill(maker, shares, usd, complement)
+            if min(shares, usd, fill.taker_usd) <= 0:
+                break  # dust: one side would give nothing (budgets end here, so do worse prices)
             fills.append(fill)
             want_shares -= shares
             budget -= fill.taker_usd

@@ -234,3 +234,17 @@ def test_v2_sdk_order_id_uses_the_v3_domain() -> None:
         SignatureType.EOA, 1, b"\x00" * 32, b"\x00" * 32, 0, "")  # fmt: skip
     expected = Web3.keccak(b"\x19" + digest.version + digest.header + digest.body)
     assert order_digest(ours, 137, EXCHANGE_V3) == expected
+
+
+def test_a_budget_leaves_no_dust_fills() -> None:
+    from dataclasses import replace
+
+    # $3 at 0.51 buys 5.882352 shares for 2.999999; the micro-unit left buys nothing at 0.52
+    engine = Engine()
+    for price in (0.51, 0.52):
+        engine.rest(book_order(engine, 2, "SELL", price, 100))
+    order = replace(signed(3, "BUY", 0.52, 5.77), maker_amount=3_000_000, taker_amount=5_769_230)
+    taker = BookOrder("t", order, "o", OrderType.FOK, Decimal("0.52"), "m", 0, engine.next_seq())
+    plan = engine.plan(taker)
+    assert [(f.shares, f.usd) for f in plan.fills] == [(5_882_352, 2_999_999)]
+    assert plan.complete
