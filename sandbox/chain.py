@@ -1,8 +1,11 @@
 """Start anvil and place the sandbox contracts at Polygon's production addresses.
 
-Invariants: anvil binds to 127.0.0.1 only and runs chain id 137; pUSD, ConditionalTokens and the
-settlement contract (at both V2 exchange addresses) live at the same addresses as on Polygon, so
-application configuration is identical; only the operator account can settle.
+Invariants: anvil binds to 127.0.0.1 only and runs chain id 137; pUSD, ConditionalTokens, the
+settlement contract (at both CTF Exchange V2 addresses) and the Protocol V2 contracts
+(PositionManager, BinaryModule, Router, ExchangeV3) live at the same addresses as on Polygon (as
+the SDK's production environment config lists them), so application configuration is identical;
+only the operator account can settle; every fee goes to ``FEE_RECEIVER``, capped on chain at
+``MAX_FEE_RATE_BPS`` of a fill's cash value.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import httpx
 from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from sandbox import accounts
@@ -27,6 +31,13 @@ CONDITIONAL_TOKENS = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045"
 CTF_EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
 EXCHANGES = (CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2)
+POSITION_MANAGER = "0x006F54F7f9A22e0000CC2AB60031000000ae9fEF"
+BINARY_MODULE = "0x1000008dD9001B968442c1000017eaE6E0dA00Ba"
+ROUTER = "0x12121212006e4CD160D18e3f00711DA5c3372600"
+EXCHANGE_V3 = "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"
+# Polymarket's fee receiver is not public; the sandbox's is a fixed address nobody holds a key to.
+FEE_RECEIVER = to_checksum_address(keccak(text="projectk-sandbox:fee-receiver")[-20:])
+MAX_FEE_RATE_BPS = 500  # the on-chain cap: 5 % of the cash value of a fill
 MAX_UINT = 2**256 - 1
 POL_WEI = 10**18
 PUSD_UNIT = 10**6
@@ -46,6 +57,11 @@ class Contracts:
     conditional_tokens: str = CONDITIONAL_TOKENS
     ctf_exchange_v2: str = CTF_EXCHANGE_V2
     neg_risk_exchange_v2: str = NEG_RISK_EXCHANGE_V2
+    position_manager: str = POSITION_MANAGER
+    binary_module: str = BINARY_MODULE
+    protocol_v2_router: str = ROUTER
+    exchange_v3: str = EXCHANGE_V3
+    fee_receiver: str = FEE_RECEIVER
 
     def as_dict(self) -> dict[str, str]:
         """Return the addresses keyed by name."""
@@ -151,9 +167,45 @@ async def deploy(rpc: Rpc) -> Contracts:
     for exchange in EXCHANGES:
         await rpc.set_code(exchange, exchange_code)
         await rpc.transact(
-            op, exchange, "initialize(address,address,address)", op, PUSD, CONDITIONAL_TOKENS
+            op,
+            exchange,
+            "initialize(address,address,address,address,uint256)",
+            op,
+            PUSD,
+            CONDITIONAL_TOKENS,
+            FEE_RECEIVER,
+            MAX_FEE_RATE_BPS,
         )
+    await deploy_protocol_v2(rpc, op)
     return contracts
+
+
+async def deploy_protocol_v2(rpc: Rpc, op: str) -> None:
+    """Place PositionManager, the binary module, the Router and ExchangeV3 and wire them."""
+    for address, name in (
+        (POSITION_MANAGER, "SandboxPositionManager"),
+        (BINARY_MODULE, "SandboxBinaryModule"),
+        (ROUTER, "SandboxRouter"),
+        (EXCHANGE_V3, "SandboxExchangeV3"),
+    ):
+        await rpc.set_code(address, load_artifact(name)["deployedBytecode"])
+    oracle = accounts.oracle().address
+    await rpc.transact(op, POSITION_MANAGER, "initialize(address,address)", PUSD, op)
+    await rpc.transact(
+        op, BINARY_MODULE, "initialize(address,address,address)", POSITION_MANAGER, PUSD, oracle
+    )
+    await rpc.transact(op, POSITION_MANAGER, "addModule(address)", BINARY_MODULE)
+    await rpc.transact(op, ROUTER, "initialize(address,address)", POSITION_MANAGER, PUSD)
+    await rpc.transact(
+        op,
+        EXCHANGE_V3,
+        "initialize(address,address,address,uint256,address)",
+        POSITION_MANAGER,
+        PUSD,
+        FEE_RECEIVER,
+        MAX_FEE_RATE_BPS,
+        op,
+    )
 
 
 async def fund(rpc: Rpc, address: str, pusd_micro: int = 0, pol_wei: int | None = None) -> None:
@@ -167,7 +219,7 @@ async def fund(rpc: Rpc, address: str, pusd_micro: int = 0, pol_wei: int | None 
 
 
 async def approve_exchanges(rpc: Rpc, owner: str) -> None:
-    """Approve both exchanges for pUSD and outcome tokens, as Polymarket onboarding does.
+    """Approve the exchanges and the Router for pUSD and positions, as Polymarket onboarding does.
 
     Uses eth_sendTransaction, so ``owner`` must be an account anvil unlocked (the test accounts)
     or one impersonated with anvil_impersonateAccount.
@@ -178,6 +230,11 @@ async def approve_exchanges(rpc: Rpc, owner: str) -> None:
             owner, CONDITIONAL_TOKENS, "setApprovalForAll(address,bool)", exchange, True
         )
     await rpc.transact(owner, PUSD, "approve(address,uint256)", CONDITIONAL_TOKENS, MAX_UINT)
+    for spender in (EXCHANGE_V3, ROUTER):
+        await rpc.transact(owner, PUSD, "approve(address,uint256)", spender, MAX_UINT)
+        await rpc.transact(
+            owner, POSITION_MANAGER, "setApprovalForAll(address,bool)", spender, True
+        )
 
 
 async def approve_as(rpc: Rpc, owner: str) -> None:
@@ -197,9 +254,19 @@ async def pusd_balance(rpc: Rpc, owner: str, block: str = "latest") -> int:
     return int(bal)
 
 
+def ledger_of(token_id: int) -> str:
+    """Return the ERC-1155 contract holding an outcome id: PositionManager for v2 position ids."""
+    return POSITION_MANAGER if is_position_id(token_id) else CONDITIONAL_TOKENS
+
+
+def is_position_id(token_id: int) -> bool:
+    """Tell a Protocol V2 position id (bits 40-103 reserved zero) from a CTF token id."""
+    return token_id >> 40 & (2**64 - 1) == 0
+
+
 async def token_balance(rpc: Rpc, owner: str, token_id: int, block: str = "latest") -> int:
-    """Return the outcome-token balance in micro-shares."""
+    """Return the outcome-token (CTF) or position (PositionManager) balance in micro-shares."""
     (bal,) = await rpc.call(
-        CONDITIONAL_TOKENS, "balanceOf(address,uint256)", (owner, token_id), ["uint256"], block
+        ledger_of(token_id), "balanceOf(address,uint256)", (owner, token_id), ["uint256"], block
     )
     return int(bal)

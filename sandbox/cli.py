@@ -168,7 +168,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     )
     for m in state["markets"]:
         tokens = ", ".join(f"{t['outcome']}={t['token_id']}" for t in m["tokens"])
-        click.echo(f"  {m['slug']} ({'closed' if m['closed'] else 'open'}): {tokens}")
+        state_text = "closed" if m["closed"] else "open"
+        click.echo(f"  {m['slug']} ({m['version']}, {state_text}): {tokens}")
     for a in state["accounts"]["demo"]:
         click.echo(f"  demo {a['index']}: {a['address']} {a['private_key']}")
 
@@ -200,15 +201,51 @@ def resolve(ctx: click.Context, market: str, outcome: str) -> None:
 @click.option("--slug", default=None)
 @click.option("--tick-size", default="0.01")
 @click.option("--fair-price", default="0.5")
+@click.option(
+    "--version",
+    "version",
+    type=click.Choice(["v1", "v2"]),
+    default="v1",
+    show_default=True,
+    help="v1: ConditionalTokens ids, CTF Exchange V2; v2: PositionManager ids, ExchangeV3.",
+)
+@click.option("--fee-rate", default="0", help="Taker fee rate r (fee = shares*r*(p(1-p))^e).")
+@click.option("--fee-exponent", type=int, default=1, show_default=True)
+@click.option(
+    "--event", "event_slug", default=None, help="Add as an outcome of this neg-risk event."
+)
+@click.option("--event-title", default=None, help="Title of the neg-risk event (first outcome).")
+@click.option("--outcome-name", default=None, help="The outcome's name within its neg-risk event.")
 @click.pass_context
 def create_market(
-    ctx: click.Context, question: str, slug: str | None, tick_size: str, fair_price: str
+    ctx: click.Context,
+    question: str,
+    slug: str | None,
+    tick_size: str,
+    fair_price: str,
+    version: str,
+    fee_rate: str,
+    fee_exponent: int,
+    event_slug: str | None,
+    event_title: str | None,
+    outcome_name: str | None,
 ) -> None:
-    """Create a binary market quoted by the market maker."""
+    """Create a binary market quoted by the market maker (v1 or v2, with or without fees)."""
     m = _admin(
         ctx,
         "/markets",
-        {"question": question, "slug": slug, "tick_size": tick_size, "fair_price": fair_price},
+        {
+            "question": question,
+            "slug": slug,
+            "tick_size": tick_size,
+            "fair_price": fair_price,
+            "version": version,
+            "fee_rate": fee_rate,
+            "fee_exponent": fee_exponent,
+            "event_slug": event_slug,
+            "event_title": event_title,
+            "group_item_title": outcome_name,
+        },
     )
     click.echo(json.dumps(m))
 

@@ -1,8 +1,9 @@
 """The market-maker bot that keeps the sandbox's books liquid.
 
-Invariants: it quotes through the same admission path as any client (signed V2 orders, balance
-checks), only with GTC orders of its own account; on each refresh it re-creates any missing
-level, so consumed liquidity comes back within one interval; it never crosses its own quotes.
+Invariants: it quotes through the same admission path as any client (orders signed for the
+market's exchange domain, balance checks), only with GTC orders of its own account; on each
+refresh it re-creates any missing level, so consumed liquidity comes back within one interval; it
+never crosses its own quotes.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from py_clob_client_v2.clob_types import CreateOrderOptions, OrderArgsV2
-from py_clob_client_v2.order_builder.builder import OrderBuilder
-from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
-from py_clob_client_v2.signer import Signer
-
 from sandbox import accounts
 from sandbox.clob.engine import OrderStatus, OrderType
-from sandbox.clob.orders import parse_order
+from sandbox.clob.orders import Side
 from sandbox.clob.service import ClobService, Rejected
+from sandbox.clob.signing import limit_order
 from sandbox.markets import Market
 
 MM_OWNER = "sandbox-market-maker"
@@ -44,9 +41,8 @@ class MarketMaker:
     def __init__(self, service: ClobService, config: QuoteConfig | None = None) -> None:
         self.service = service
         self.config = config or QuoteConfig()
-        acct = accounts.market_maker()
-        self.address = acct.address
-        self.builder = OrderBuilder(Signer(acct.private_key, service.config.chain_id))
+        self.account = accounts.market_maker()
+        self.address = self.account.address
         self._task: asyncio.Task[None] | None = None
 
     def _targets(self, market: Market) -> list[tuple[int, str, Decimal]]:
@@ -80,14 +76,16 @@ class MarketMaker:
                     await self._quote(market, *target)
 
     async def _quote(self, market: Market, token: int, side: str, price: Decimal) -> None:
-        args = OrderArgsV2(
-            token_id=str(token), price=float(price), size=float(self.config.size), side=side
-        )  # the client library takes floats; values are on-tick
-        options = CreateOrderOptions(
-            tick_size=str(market.spec.tick_size), neg_risk=market.spec.neg_risk
+        order = limit_order(
+            self.account.private_key,
+            self.address,
+            token,
+            Side.BUY if side == "BUY" else Side.SELL,
+            price,
+            self.config.size,
+            self.service.config.chain_id,
+            self.service.exchange_for(market),
         )
-        signed = self.builder.build_order(args, options)
-        order = parse_order(order_to_json_v2(signed, MM_OWNER, "GTC")["order"])
         try:
             result = await self.service.place(order, MM_OWNER, OrderType.GTC)
         except Rejected as exc:

@@ -36,16 +36,62 @@ from sandbox.chain import (
 from sandbox.clob.admin import AdminActions, AdminRoutes
 from sandbox.clob.app import create_app
 from sandbox.clob.dataapi import DataApiRoutes
+from sandbox.clob.dataapi_v2 import DataApiV2Routes
 from sandbox.clob.faults import FaultConfig, FaultMiddleware
+from sandbox.clob.gamma import GammaRoutes
 from sandbox.clob.service import ClobConfig, ClobService
-from sandbox.markets import Market, MarketSpec, create_market, resolve, split
+from sandbox.markets import (
+    FeeSchedule,
+    Market,
+    MarketSpec,
+    MarketVersion,
+    create_market,
+    resolve,
+    split,
+)
 from sandbox.mm import MarketMaker, QuoteConfig
 from sandbox.rpc import Rpc
 
+_ELECTION = "sandbox-election"
+_ELECTION_TITLE = "Who will win the sandbox election?"
+
+
+def _candidate(name: str) -> MarketSpec:
+    # one outcome of the neg-risk demo event (a v1 market on the NegRisk exchange)
+    return MarketSpec(
+        f"Will {name} win the sandbox election?",
+        f"{_ELECTION}-{name.lower()}",
+        neg_risk=True,
+        event_slug=_ELECTION,
+        event_title=_ELECTION_TITLE,
+        group_item_title=name,
+    )
+
+
+# v1 markets with and without fees, a v2 market with fees, and a three-outcome neg-risk event.
 DEMO_MARKETS = (
     (MarketSpec("Will the ProjectK demo market resolve Yes?", "projectk-demo-yes"), Decimal("0.5")),
-    (MarketSpec("Will it rain in the sandbox tomorrow?", "sandbox-rain"), Decimal("0.3")),
+    (
+        MarketSpec(
+            "Will it rain in the sandbox tomorrow?",
+            "sandbox-rain",
+            fee=FeeSchedule(Decimal("0.05"), 1),
+        ),
+        Decimal("0.3"),
+    ),
     (MarketSpec("Will the sandbox benchmark beat 100 orders/s?", "sandbox-bench"), Decimal("0.7")),
+    (
+        MarketSpec(
+            "Will the sandbox settle a Protocol V2 market?",
+            "sandbox-v2-demo",
+            version=MarketVersion.V2,
+            fee=FeeSchedule(Decimal("0.07"), 1),
+        ),
+        Decimal("0.6"),
+    ),
+    (_candidate("Alice"), Decimal("0.5")),
+    (_candidate("Bob"), Decimal("0.3")),
+    (_candidate("Carol"), Decimal("0.2")),
 )
 DEMO_PUSD = 10_000 * PUSD_UNIT
 MM_PUSD = 200_000 * PUSD_UNIT
@@ -118,7 +164,7 @@ class SandboxServer:
 
     async def split(self, market: Market, owner: str, amount_micro: int) -> None:
         """Give an (unlocked) account ``amount_micro`` of both outcome tokens of a market."""
-        await split(self.rpc, owner, bytes.fromhex(market.condition_id[2:]), amount_micro)
+        await split(self.rpc, owner, market, amount_micro)
 
     async def fund(self, address: str, pusd_micro: int, pol_wei: int | None, approve: bool) -> None:
         """Mint pUSD to and/or set the POL balance of any address; optionally approve exchanges."""
@@ -142,6 +188,7 @@ class SandboxServer:
             "rpc_url": self.opts.rpc_url,
             "clob_url": self.clob_url,
             "data_api_url": f"{self.clob_url}/data-api",
+            "gamma_url": f"{self.clob_url}/gamma-api",
             "admin_url": f"{self.clob_url}/_sandbox",
             "block_time_s": self.opts.block_time_s,
             "contracts": self.contracts.as_dict(),
@@ -156,11 +203,13 @@ class SandboxServer:
         }
 
     def app(self) -> FaultMiddleware:
-        """Build the ASGI app: CLOB routes, /data-api, /_sandbox, behind fault injection."""
+        """Build the ASGI app: CLOB routes, /data-api, /gamma-api, /_sandbox, with faults."""
         actions = AdminActions(self.create_market, self.resolve, self.split, self.fund, self.info)
         admin = AdminRoutes(self.service, self.faults, actions)
+        data_api = DataApiRoutes(self.service).routes() + DataApiV2Routes(self.service).routes()
         mounts = [
-            Mount("/data-api", routes=DataApiRoutes(self.service).routes()),
+            Mount("/data-api", routes=data_api),
+            Mount("/gamma-api", routes=GammaRoutes(self.service).routes()),
             Mount("/_sandbox", routes=admin.routes()),
         ]
         return FaultMiddleware(create_app(self.service, mounts), self.faults)

@@ -10,11 +10,14 @@ fixtures. Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from polymarket import PRODUCTION, Environment, SecureClient
+from polymarket._internal.environment import PRODUCTION_CONFIG, with_environment_config
 from py_clob_client_v2.client import ClobClient
 
 from sandbox.runtime import Sandbox
@@ -51,10 +54,43 @@ def clob_clients(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[int]
     return make
 
 
-def unquoted_market(sandbox: Sandbox, slug_prefix: str, title: str) -> Market:
-    """Create a fresh binary market `<title> <slug_prefix>-<random>?` the market maker ignores."""
+def sdk_environment(sandbox: Sandbox) -> Environment:
+    """Return Polymarket's SDK environment pointed at the sandbox (production addresses kept)."""
+    info = sandbox.info
+    config = dataclasses.replace(
+        PRODUCTION_CONFIG,
+        clob_url=info["clob_url"],
+        gamma_url=info["gamma_url"],
+        data_url=info["data_api_url"],
+        rpc_url=info["rpc_url"],
+    )
+    return with_environment_config(PRODUCTION, config=config)
+
+
+def sdk_clients(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[int], SecureClient]:
+    """Return a function giving the SDK client of demo account i (an EOA wallet), made once."""
+    cache: dict[int, SecureClient] = {}
+    environment = sdk_environment(sandbox)
+
+    def make(i: int) -> SecureClient:
+        if i not in cache:
+            cache[i] = SecureClient.create(
+                private_key=demo[i]["private_key"],
+                wallet=demo[i]["address"],
+                environment=environment,
+            )
+        return cache[i]
+
+    return make
+
+
+def unquoted_market(sandbox: Sandbox, slug_prefix: str, title: str, **spec: Any) -> Market:
+    """Create a fresh binary market `<title> <slug_prefix>-<random>?` the market maker ignores.
+
+    ``spec`` passes creation options through (``version="v2"``, ``fee_rate``, ...).
+    """
     slug = f"{slug_prefix}-{uuid.uuid4().hex[:10]}"
-    raw = sandbox.create_market(f"{title} {slug}?", slug, quote=False)
+    raw = sandbox.create_market(f"{title} {slug}?", slug, quote=False, **spec)
     return Market(raw["condition_id"], raw["tokens"][0]["token_id"], raw["tokens"][1]["token_id"])
 
 

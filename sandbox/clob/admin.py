@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from sandbox.clob.faults import FaultConfig
 from sandbox.clob.service import ClobService, Rejected
-from sandbox.markets import OUTCOMES, Market, MarketSpec
+from sandbox.markets import OUTCOMES, FeeSchedule, Market, MarketSpec, MarketVersion
 
 CreateMarket = Callable[[MarketSpec, Decimal | None, bool], Awaitable[Market]]
 ResolveMarket = Callable[[Market, int], Awaitable[str]]
@@ -64,13 +64,9 @@ class AdminRoutes:
 
     async def create_market(self, request: Request) -> Response:
         body = await request.json()
-        spec = MarketSpec(
-            question=str(body["question"]),
-            slug=str(body.get("slug") or body["question"]),
-            tick_size=Decimal(str(body.get("tick_size", "0.01"))),
-            min_order_size=Decimal(str(body.get("min_order_size", "5"))),
-            neg_risk=bool(body.get("neg_risk", False)),
-        )
+        spec = market_spec(body)
+        if spec.slug in (m.spec.slug for m in self.s.markets.values()):
+            raise Rejected(f"market {spec.slug} already exists")
         fair = body.get("fair_price")
         market = await self.act.create(
             spec, Decimal(str(fair)) if fair is not None else None, bool(body.get("quote", True))
@@ -97,11 +93,11 @@ class AdminRoutes:
         return JSONResponse({"ok": True})
 
     def find(self, key: str) -> Market:
-        """Find a market by condition id or slug."""
-        for m in self.s.markets.values():
-            if key in (m.condition_id, m.spec.slug):
-                return m
-        raise Rejected(f"market {key} not found", 404)
+        """Find a market by condition id, slug or Gamma id."""
+        market = self.s.catalog.find(key)
+        if market is None:
+            raise Rejected(f"market {key} not found", 404)
+        return market
 
     async def resolve(self, request: Request) -> Response:
         body = await request.json()
@@ -113,6 +109,14 @@ class AdminRoutes:
             raise Rejected("market already resolved")
         tx = await self.act.resolve(market, OUTCOMES.index(outcome))
         return JSONResponse({"market": market.to_json(), "transaction_hash": tx})
+
+    async def builders(self, request: Request) -> Response:
+        body = await request.json()
+        code = bytes.fromhex(str(body["code"]).removeprefix("0x"))
+        if len(code) != 32:
+            raise Rejected("builder code must be 32 bytes")
+        self.s.builder_fees[code] = (int(body.get("maker_bps", 0)), int(body.get("taker_bps", 0)))
+        return JSONResponse({"ok": True})
 
     async def info(self, request: Request) -> Response:
         return JSONResponse(self.act.info())
@@ -126,5 +130,30 @@ class AdminRoutes:
             Route("/resolve", self.resolve, methods=["POST"]),
             Route("/split", self.split, methods=["POST"]),
             Route("/fund", self.fund, methods=["POST"]),
+            Route("/builders", self.builders, methods=["POST"]),
             Route("/info", self.info),
         ]
+
+
+def market_spec(body: dict[str, Any]) -> MarketSpec:
+    """Read a market to create from the admin route's JSON body."""
+    try:
+        version = MarketVersion(str(body.get("version", "v1")).lower())
+    except ValueError as exc:
+        raise Rejected("version must be v1 or v2") from exc
+    event_slug = str(body.get("event_slug") or "")
+    neg_risk = bool(body.get("neg_risk", False)) or bool(event_slug)
+    if neg_risk and version == MarketVersion.V2:
+        raise Rejected("neg-risk markets are v1 markets in the sandbox")
+    return MarketSpec(
+        question=str(body["question"]),
+        slug=str(body.get("slug") or body["question"]),
+        tick_size=Decimal(str(body.get("tick_size", "0.01"))),
+        min_order_size=Decimal(str(body.get("min_order_size", "5"))),
+        neg_risk=neg_risk,
+        version=version,
+        fee=FeeSchedule(Decimal(str(body.get("fee_rate", "0"))), int(body.get("fee_exponent", 1))),
+        event_slug=event_slug,
+        event_title=str(body.get("event_title") or ""),
+        group_item_title=str(body.get("group_item_title") or ""),
+    )

@@ -15,13 +15,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from sandbox.chain import CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
-from sandbox.clob import views
+from sandbox.chain import CONDITIONAL_TOKENS, POSITION_MANAGER
+from sandbox.clob import funds, views
 from sandbox.clob.auth import L1_ERROR, ApiCreds, AuthError
 from sandbox.clob.market_routes import MarketDataRoutes
 from sandbox.clob.service import ClobService, Rejected
 
 Handler = Any
+# Outcome asset types of /balance-allowance: the ERC-1155 ledger and the operators reported.
+_OUTCOME_LEDGERS = {
+    "CONDITIONAL": (CONDITIONAL_TOKENS, funds.CONDITIONAL_SPENDERS),
+    "CONDITIONAL-V2": (POSITION_MANAGER, funds.CONDITIONAL_V2_SPENDERS),
+}
 
 
 def _json(body: bytes, default: Any) -> Any:
@@ -189,17 +194,23 @@ class ClobRoutes:
             if q.get("signature_type", "0") == "0"
             else self.s.funder_of(creds.address)
         )
-        balance, allowances = 0, {}
-        for exchange in (CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2):
-            if asset == "CONDITIONAL":
-                token = q.get("token_id", "")
-                if not token.isdigit():
-                    raise Rejected("Invalid token id")
-                balance, allow = await self.s.conditional(holder, int(token), exchange)
-            else:
-                balance, allow = await self.s.collateral(holder, exchange)
-            allowances[exchange] = str(allow)
-        return JSONResponse({"balance": str(balance), "allowances": allowances})
+        if asset == "COLLATERAL":
+            balance, allowances = await funds.collateral(
+                self.s.rpc, holder, funds.COLLATERAL_SPENDERS
+            )
+        elif asset in _OUTCOME_LEDGERS:
+            token = q.get("token_id", "")
+            if not token.isdigit():
+                raise Rejected("Invalid token id")
+            ledger, spenders = _OUTCOME_LEDGERS[asset]
+            balance, allowances = await funds.conditional(
+                self.s.rpc, holder, int(token), spenders, ledger=ledger
+            )
+        else:
+            raise Rejected("invalid asset type")
+        return JSONResponse(
+            {"balance": str(balance), "allowances": {k: str(v) for k, v in allowances.items()}}
+        )
 
     async def order_scoring(self, request: Request) -> Response:
         await self._l2(request)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.chain import CONDITIONAL_TOKENS
+from sandbox.chain import ledger_of
 from sandbox.clob.orders import Side
 from sandbox.clob.redemptions import redemptions
 from sandbox.clob.rules import as_units
@@ -148,7 +148,7 @@ class DataApiRoutes:
         balances = (
             await self.s.rpc.call_many(
                 [
-                    (CONDITIONAL_TOKENS, "balanceOf(address,uint256)", (user, token), ["uint256"])
+                    (ledger_of(token), "balanceOf(address,uint256)", (user, token), ["uint256"])
                     for token in tokens
                 ]
             )

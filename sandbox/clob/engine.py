@@ -3,12 +3,16 @@
 Invariants:
 - bids are sorted by price descending then arrival, asks by price ascending then arrival;
 - a fill always executes at the resting (maker) order's price, computed from that order's own
-  amount ratio with floor rounding (as the on-chain exchange does), in integer micro-units;
+  amount ratio with floor rounding (as the on-chain exchange does), in integer micro-units: the
+  exchange takes a maker's maker-asset amount and pays floor(amount x ratio), so a resting BUY
+  that pays floor(shares x price) receives floor(that / price) shares, and fills are sized by
+  what the exchange delivers;
 - the two outcomes of a market are paired: a BUY also matches BUYs of the other outcome at an
   effective price of 1 - their price (full sets are minted), a SELL also matches SELLs of the
   other outcome (full sets are merged); the maker pays/gets its price, the taker the rest of 1;
 - a taker never trades beyond its limit price, its share size, or (market BUY: FOK/FAK BUY) its
-  pUSD budget; an order leaves the book exactly when it is filled, cancelled or expired;
+  pUSD budget; no fill gives nothing for something (every fill moves shares and pUSD both ways);
+  an order leaves the book exactly when it is filled, cancelled or expired;
 - ``plan`` never mutates, so FOK can be killed without side effects; ``apply`` commits a plan.
 """
 
@@ -146,26 +150,36 @@ def _usd_for(maker: BookOrder, shares: int) -> int:
     return shares * o.maker_amount // o.taker_amount
 
 
+def _fill_of(maker: BookOrder, shares: int) -> tuple[int, int]:
+    # (shares, pUSD) of filling ``shares`` of a resting order as the exchange settles it.
+    usd = _usd_for(maker, shares)
+    if maker.side == Side.BUY:
+        o = maker.order
+        shares = usd * o.taker_amount // o.maker_amount
+    return shares, usd
+
+
 def _budget_fill(maker: BookOrder, budget: int) -> tuple[int, int]:
-    # A market BUY spends pUSD: it takes the whole maker order if affordable, else spends the rest
-    # of its budget exactly and receives the shares that buys at the maker's ratio (floored).
+    # A market BUY spends pUSD: it takes the whole maker order if affordable, else the shares the
+    # rest of its budget buys at the maker's price (floored), paying the exchange's floored cost
+    # of those shares, which can be a micro-unit under the budget.
     whole = _usd_for(maker, maker.remaining)
     if budget >= whole:
         return maker.remaining, whole
     o = maker.order
-    return budget * o.maker_amount // o.taker_amount, budget
+    return _fill_of(maker, budget * o.maker_amount // o.taker_amount)
 
 
 def _complement_budget_fill(maker: BookOrder, budget: int) -> tuple[int, int]:
     # A market BUY against a BUY on the other outcome pays 1 - maker price per minted set.
     whole = maker.remaining - _usd_for(maker, maker.remaining)
     if budget >= whole:
-        return maker.remaining, _usd_for(maker, maker.remaining)
+        return _fill_of(maker, maker.remaining)
     o = maker.order
     shares = budget * o.taker_amount // (o.taker_amount - o.maker_amount)
     while shares > 0 and shares - _usd_for(maker, shares) > budget:
         shares -= 1
-    return shares, _usd_for(maker, shares)
+    return _fill_of(maker, shares)
 
 
 class Book:
@@ -256,23 +270,22 @@ class Engine:
         fills: list[MakerFill] = []
         want_shares = taker.remaining
         budget = taker.order.maker_amount - taker.spent_usd if taker.budget_based else 0
-        slack = 0  # a minted set's price cannot always spend a budget to the last micro-unit
+        slack = 0  # floored share counts cannot always spend a budget to the last micro-unit
         for maker, complement in self.opposite(taker):
             if not crosses(taker, maker, complement):
                 break
             if taker.budget_based:
                 fill_for = _complement_budget_fill if complement else _budget_fill
                 shares, usd = fill_for(maker, budget)
+                slack += 2 if complement or shares < maker.remaining else 0
             else:
-                shares = min(maker.remaining, want_shares)
-                usd = _usd_for(maker, shares)
-            if shares <= 0:
-                break
+                shares, usd = _fill_of(maker, min(maker.remaining, want_shares))
             fill = MakerFill(maker, shares, usd, complement)
+            if min(shares, usd, fill.taker_usd) <= 0:
+                break  # dust: one side would give nothing (budgets end here, so do worse prices)
             fills.append(fill)
             want_shares -= shares
             budget -= fill.taker_usd
-            slack += 2 if complement else 0
         complete = budget <= slack if taker.budget_based else want_shares == 0
         return Plan(tuple(fills), complete and bool(fills))
 

@@ -84,9 +84,18 @@ class MarketDataRoutes:
         market, _ = self._market_of_token(request)
         return JSONResponse({"neg_risk": market.spec.neg_risk})
 
+    async def builder_fees(self, request: Request) -> Response:
+        raw = request.path_params["code"].removeprefix("0x")
+        if len(raw) != 64 or any(ch not in "0123456789abcdefABCDEF" for ch in raw):
+            raise Rejected("invalid builder code")
+        maker, taker = self.s.builder_fees.get(bytes.fromhex(raw), (0, 0))
+        return JSONResponse(
+            {"builder_maker_fee_rate_bps": maker, "builder_taker_fee_rate_bps": taker}
+        )
+
     async def fee_rate(self, request: Request) -> Response:
-        self._market_of_token(request)
-        return JSONResponse({"base_fee": 0})
+        market, _ = self._market_of_token(request)
+        return JSONResponse({"base_fee": views.base_fee(market)})
 
     async def price(self, request: Request) -> Response:
         _, token = self._market_of_token(request)
@@ -201,6 +210,7 @@ class MarketDataRoutes:
             r("/tick-size", self.tick_size),
             r("/neg-risk", self.neg_risk),
             r("/fee-rate", self.fee_rate),
+            r("/fees/builder-fees/{code}", self.builder_fees),
             r("/price", self.price),
             r("/prices", self.prices, methods=["POST"]),
             r("/midpoint", self.midpoint),

@@ -1,7 +1,8 @@
-"""V2 orders as py-clob-client-v2 posts them: parse, EIP-712 hash (the order id), signature check.
+"""V2 orders as the clients post them: parse, EIP-712 hash (the order id), signature check.
 
-Invariants: the order id is the EIP-712 digest over the "Polymarket CTF Exchange" version "2"
-domain of the exchange the market trades on; ``expiration`` is posted but not signed (as in V2);
+Invariants: the order id is the EIP-712 digest over the "Polymarket CTF Exchange" domain of the
+exchange the market trades on: version "2" for CTF Exchange V2 and NegRisk Exchange V2 (v1
+markets), version "3" for ExchangeV3 (v2 markets); ``expiration`` is posted but not signed;
 amounts are integer micro-units; a BUY gives pUSD (makerAmount) for shares (takerAmount), a SELL
 gives shares for pUSD.
 """
@@ -18,10 +19,12 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from sandbox.chain import EXCHANGE_V3
 from sandbox.clob.ecdsa import SIGNERS
 
 DOMAIN_NAME = "Polymarket CTF Exchange"
 DOMAIN_VERSION = "2"
+DOMAIN_VERSION_V3 = "3"
 ORDER_TYPE = (
     "Order(uint256 salt,address maker,address signer,uint256 tokenId,uint256 makerAmount,"
     "uint256 takerAmount,uint8 side,uint8 signatureType,uint256 timestamp,bytes32 metadata,"
@@ -117,6 +120,11 @@ def parse_order(raw: dict[str, Any]) -> SignedOrder:
         raise OrderFormatError(f"invalid order payload: {exc}") from exc
 
 
+def domain_version(exchange: str) -> str:
+    """Return the EIP-712 domain version orders for ``exchange`` are signed under."""
+    return DOMAIN_VERSION_V3 if exchange == EXCHANGE_V3 else DOMAIN_VERSION
+
+
 @cache
 def domain_separator(chain_id: int, exchange: str) -> bytes:
     """Return the EIP-712 domain separator of one exchange."""
@@ -126,7 +134,7 @@ def domain_separator(chain_id: int, exchange: str) -> bytes:
             [
                 keccak(text=DOMAIN_TYPE),
                 keccak(text=DOMAIN_NAME),
-                keccak(text=DOMAIN_VERSION),
+                keccak(text=domain_version(exchange)),
                 chain_id,
                 exchange,
             ],

@@ -1,9 +1,11 @@
 """The CLOB's business logic: admit, match, settle and cancel orders; keep the trade record.
 
 Invariants: orders are processed one at a time under one lock (admission reads balances, so two
-orders can never spend the same funds); an order id is its EIP-712 hash and is accepted once;
-every match is recorded as a Trade and sent for settlement before the response is returned;
-FOK/FAK remainders never rest; a rejected order leaves no trace.
+orders can never spend the same funds); an order id is its EIP-712 hash under the domain of the
+market's exchange (ExchangeV3 for v2 markets) and is accepted once; every match is recorded as a
+Trade, with the taker's fee (zero on markets without fees), and sent for settlement before the
+response is returned; a BUY taker must hold its cost plus that fee; FOK/FAK remainders never rest;
+a rejected order leaves no trace.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox import accounts
-from sandbox.chain import (
-    CONDITIONAL_TOKENS,
-    CTF_EXCHANGE_V2,
-    NEG_RISK_EXCHANGE_V2,
-    PUSD,
-)
-from sandbox.clob import rules
+from sandbox.chain import CTF_EXCHANGE_V2, EXCHANGE_V3, NEG_RISK_EXCHANGE_V2
+from sandbox.clob import funds, rules
 from sandbox.clob.auth import ApiCreds, KeyStore
+from sandbox.clob.catalog import Catalog
 from sandbox.clob.engine import BookOrder, Engine, OrderStatus, OrderType, Plan
+from sandbox.clob.fees import taker_fee
 from sandbox.clob.orders import (
     OrderFormatError,
     Side,
@@ -71,11 +70,14 @@ class ClobService:
         self.clock = clock
         self.engine = Engine()
         self.keys = KeyStore(self.config.chain_id)
-        self.markets: dict[str, Market] = {}
-        self.by_token: dict[int, Market] = {}
+        self.catalog = Catalog()
+        self.markets: dict[str, Market] = self.catalog.markets
+        self.by_token: dict[int, Market] = self.catalog.by_token
         self.trades: list[Trade] = []
         self.trade_by_id: dict[str, Trade] = {}
         self.last_price: dict[int, Decimal] = {}
+        # builder code -> (maker bps, taker bps); codes not listed are passed through fee-free
+        self.builder_fees: dict[bytes, tuple[int, int]] = {}
         self.settler = Settler(rpc, accounts.operator().address)
         self.lock = asyncio.Lock()
 
@@ -85,13 +87,13 @@ class ClobService:
 
     def add_market(self, market: Market) -> None:
         """Make a market tradable."""
-        self.markets[market.condition_id] = market
-        for token in market.token_ids:
-            self.by_token[token] = market
+        self.catalog.add(market)
         self.engine.pair(*market.token_ids)
 
     def exchange_for(self, market: Market) -> str:
-        """Return the exchange that orders of this market are signed for."""
+        """Return the exchange that orders of this market are signed for and settle on."""
+        if market.v2:
+            return EXCHANGE_V3
         return NEG_RISK_EXCHANGE_V2 if market.spec.neg_risk else CTF_EXCHANGE_V2
 
     async def post(self, payload: dict[str, Any], creds: ApiCreds) -> dict[str, Any]:
@@ -128,10 +130,11 @@ class ClobService:
         """
         async with self.lock:
             taker = self._admit(order, owner, order_type, post_only, account or order.signer)
-            await self._check_funds(taker)
             plan = self.engine.plan(taker)
+            fees = self._fees(taker, plan)
+            await self._check_funds(taker, sum(fees))
             self._check_fill_rules(taker, plan)
-            trades = await self._execute(taker, plan)
+            trades = await self._execute(taker, plan, fees)
             return self._response(taker, trades)
 
     def _admit(
@@ -176,43 +179,26 @@ class ClobService:
             raise Rejected(rules.duplicated(order_id))
         return market, order_id
 
-    async def _check_funds(self, taker: BookOrder) -> None:
+    def _fees(self, taker: BookOrder, plan: Plan) -> list[int]:
+        # The taker's fee of each trade the plan settles as (same-token, then mint/merge).
+        schedule = self.by_token[taker.order.token_id].spec.fee
+        builder_bps = self.builder_fees.get(taker.order.builder, (0, 0))[1]
+        return [
+            taker_fee(schedule, [(f.shares, f.price) for f in part.fills], part.usd, builder_bps)
+            for part in plan.by_kind()
+        ]
+
+    async def _check_funds(self, taker: BookOrder, fee: int) -> None:
+        # A BUY needs its whole cost plus the fee of what trades now; a SELL pays fees from its
+        # proceeds. Funds already reserved by the funder's live orders do not count.
         order = taker.order
         exchange = self.exchange_for(self.by_token[order.token_id])
         need = order.maker_amount + self.engine.locked(order.maker, order.side, order.token_id)
+        token = None if order.side == Side.BUY else order.token_id
         if order.side == Side.BUY:
-            balance, allowance = await self.collateral(order.maker, exchange)
-        else:
-            balance, allowance = await self.conditional(order.maker, order.token_id, exchange)
-        if min(balance, allowance) < need:
+            need += fee
+        if await funds.spendable(self.rpc, order.maker, token, exchange) < need:
             raise Rejected(rules.NOT_ENOUGH_BALANCE)
-
-    async def collateral(self, owner: str, exchange: str) -> tuple[int, int]:
-        """Return (pUSD balance, allowance to ``exchange``) including pending transactions."""
-        (bal,), (allow,) = await self.rpc.call_many(
-            [
-                (PUSD, "balanceOf(address)", (owner,), ["uint256"]),
-                (PUSD, "allowance(address,address)", (owner, exchange), ["uint256"]),
-            ],
-            "pending",
-        )
-        return int(bal), int(allow)
-
-    async def conditional(self, owner: str, token_id: int, exchange: str) -> tuple[int, int]:
-        """Return (share balance, allowance); approval is all or nothing (setApprovalForAll)."""
-        (bal,), (ok,) = await self.rpc.call_many(
-            [
-                (CONDITIONAL_TOKENS, "balanceOf(address,uint256)", (owner, token_id), ["uint256"]),
-                (
-                    CONDITIONAL_TOKENS,
-                    "isApprovedForAll(address,address)",
-                    (owner, exchange),
-                    ["bool"],
-                ),
-            ],
-            "pending",
-        )
-        return int(bal), (2**256 - 1 if ok else 0)
 
     def _check_fill_rules(self, taker: BookOrder, plan: Plan) -> None:
         if taker.order_type == OrderType.FOK and not plan.complete:
@@ -220,13 +206,14 @@ class ClobService:
         if taker.order_type == OrderType.FAK and not plan.fills:
             raise Rejected(rules.FAK_NO_MATCH)
 
-    async def _execute(self, taker: BookOrder, plan: Plan) -> list[Trade]:
+    async def _execute(self, taker: BookOrder, plan: Plan, fees: list[int]) -> list[Trade]:
         trades = []
         market = self.by_token[taker.order.token_id]
-        for part in plan.by_kind():  # same-token and mint/merge fills settle separately
+        # same-token and mint/merge fills settle separately
+        for part, fee in zip(plan.by_kind(), fees, strict=True):
             trade = Trade(str(uuid.uuid4()), taker, part.fills, market.condition_id,
                           OUTCOMES[market.outcome_of(taker.order.token_id)], self.now(),
-                          market.spec.neg_risk, last_update=self.now())  # fmt: skip
+                          self.exchange_for(market), fee, last_update=self.now())  # fmt: skip
             self.engine.apply(taker, part, trade.id)
             self.trades.append(trade)
             self.trade_by_id[trade.id] = trade

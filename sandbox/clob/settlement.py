@@ -1,6 +1,7 @@
-"""Trades and their on-chain settlement through the sandbox exchange contract.
+"""Trades and their on-chain settlement through the exchange contract of their market.
 
-Invariants: every match becomes exactly one Trade and one ``settle`` transaction from the operator;
+Invariants: every match becomes exactly one Trade and one settlement transaction from the operator
+(``settle``/``settleComplement`` on v1 markets, ``matchOrders`` on ExchangeV3 for v2 markets);
 transactions are sent one at a time in match order (so later matches see earlier transfers); a
 trade moves MATCHED -> MINED when its receipt succeeds, MINED -> CONFIRMED on the next poll
 (the sandbox has no reorgs, so one poll stands for finality), or to FAILED when the transaction
@@ -14,15 +15,9 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum, unique
 
-from sandbox.chain import CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
 from sandbox.clob.engine import BookOrder, MakerFill
+from sandbox.clob.settle_calls import MakerPart, settlement_call
 from sandbox.rpc import Rpc, RpcError
-
-FILL_TUPLE = "(bytes32,address,uint8,uint256,uint256,uint256,bytes32,bytes32)"
-SETTLE = f"settle({FILL_TUPLE},{FILL_TUPLE}[])"
-SETTLE_COMPLEMENT = f"settleComplement({FILL_TUPLE},{FILL_TUPLE}[],bytes32)"
-_GAS_BASE = 250_000
-_GAS_PER_MAKER = 150_000
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +42,8 @@ class Trade:
     market: str
     outcome: str
     match_time: int
-    neg_risk: bool
+    exchange: str  # the contract the trade settles on
+    fee: int = 0  # micro-pUSD the taker pays (BUY: on top of its cost; SELL: from its proceeds)
     status: TradeStatus = TradeStatus.MATCHED
     tx_hash: str | None = None
     block_number: int | None = None
@@ -75,20 +71,6 @@ class Trade:
         return self.shares, self.usd
 
 
-def _fill_tuple(order: BookOrder, making: int, taking: int) -> tuple[object, ...]:
-    o = order.order
-    return (
-        bytes.fromhex(order.id[2:]),
-        o.maker,
-        int(o.side),
-        o.token_id,
-        making,
-        taking,
-        o.builder,
-        o.metadata,
-    )
-
-
 class Settler:
     """Sends settlement transactions and follows their receipts."""
 
@@ -101,20 +83,18 @@ class Settler:
 
     async def submit(self, trade: Trade, now: int) -> None:
         """Send the settle transaction of a trade; on failure mark it FAILED."""
-        making, taking = trade.taker_amounts()
-        taker = _fill_tuple(trade.taker, making, taking)
-        makers = [_fill_tuple(f.maker, f.making, f.taking) for f in trade.fills]
-        exchange = NEG_RISK_EXCHANGE_V2 if trade.neg_risk else CTF_EXCHANGE_V2
-        gas = _GAS_BASE + _GAS_PER_MAKER * len(makers)
-        args: tuple[object, ...] = (taker, makers)
-        if trade.complement:
-            args = (taker, makers, bytes.fromhex(trade.market[2:]))
-            gas += _GAS_BASE
-        signature = SETTLE_COMPLEMENT if trade.complement else SETTLE
+        call = settlement_call(
+            trade.exchange,
+            trade.taker,
+            trade.taker_amounts(),
+            [MakerPart(f.maker, f.making, f.taking) for f in trade.fills],
+            bytes.fromhex(trade.market[2:]) if trade.complement else None,
+            trade.fee,
+        )
         async with self._send_lock:
             try:
                 trade.tx_hash = await self.rpc.send(
-                    self.operator, exchange, signature, *args, gas=gas
+                    self.operator, call.to, call.signature, *call.args, gas=call.gas
                 )
             except (RpcError, OSError) as exc:
                 log.warning("settlement of trade %s failed to send: %s", trade.id, exc)

@@ -1,7 +1,10 @@
 """Wire shapes of CLOB responses (snake_case JSON as the real CLOB sends it).
 
 Invariants: amounts are rendered from integer micro-units as decimal strings; order books list
-bids ascending and asks descending (best price last), and carry the SHA-1 hash the client checks.
+bids ascending and asks descending (best price last), and carry the SHA-1 hash the client checks;
+a market's fee schedule is published as ``fd`` {r, e, to} by /clob-markets; trade rows show
+``fee_rate_bps`` "0" even when a fee was charged, as the live CLOB does (the fee itself is in the
+taker's OrderFilled event).
 """
 
 from __future__ import annotations
@@ -158,9 +161,14 @@ def market_json(m: Market, prices: dict[int, Decimal]) -> dict[str, Any]:
         "enable_order_book": True,
         "end_date_iso": m.spec.end_date_iso,
         "maker_base_fee": 0,
-        "taker_base_fee": 0,
+        "taker_base_fee": base_fee(m),
         "seconds_delay": 0,
     }
+
+
+def base_fee(m: Market) -> int:
+    """The legacy ``base_fee`` (bps) the CLOB reports: 1000 on every market with fees, else 0."""
+    return 1000 if m.spec.fee.enabled else 0
 
 
 def clob_market_json(m: Market) -> dict[str, Any]:
@@ -171,7 +179,7 @@ def clob_market_json(m: Market) -> dict[str, Any]:
         "mts": float(m.spec.tick_size),
         "mos": float(m.spec.min_order_size),
         "nr": m.spec.neg_risk,
-        "fd": {"r": 0, "e": 0},
+        "fd": {"r": float(m.spec.fee.rate), "e": m.spec.fee.exponent, "to": True},
     }
 
 

@@ -30,6 +30,9 @@ interface IConditionalTokens {
 ///         then OrdersMatched. ``settle`` matches orders on the same token (shares for pUSD);
 ///         ``settleComplement`` matches a taker with makers on the other outcome of a binary
 ///         condition, minting (both BUY) or merging (both SELL) full sets through ConditionalTokens.
+///         The operator's taker fee is paid in pUSD on top of a BUY's cost or taken from a SELL's
+///         proceeds, capped at ``maxFeeRate`` basis points of the cash value, and reported in the
+///         taker's OrderFilled and in FeeCharged (emitted before the taker's OrderFilled).
 ///         Invariants: amounts add up exactly, and this contract holds nothing after a call.
 contract SandboxExchange {
     uint8 internal constant BUY = 0;
@@ -49,6 +52,8 @@ contract SandboxExchange {
     address public operator;
     address public collateral;
     address public ctf;
+    address public feeReceiver;
+    uint256 public maxFeeRate;
 
     event OrderFilled(
         bytes32 indexed orderHash,
@@ -72,12 +77,20 @@ contract SandboxExchange {
         uint256 takerAmountFilled
     );
 
-    /// Set the operator and token addresses once (the code is placed without a constructor).
-    function initialize(address operator_, address collateral_, address ctf_) external {
+    event FeeCharged(address indexed receiver, uint256 amount);
+
+    /// Set the operator, token addresses and fee receiver and cap (bps) once (the code is placed
+    /// without a constructor).
+    function initialize(address operator_, address collateral_, address ctf_,
+        address feeReceiver_, uint256 maxFeeRate_) external
+    {
         require(operator == address(0), "already initialised");
+        require(maxFeeRate_ <= 10_000, "max fee rate exceeds ceiling");
         operator = operator_;
         collateral = collateral_;
         ctf = ctf_;
+        feeReceiver = feeReceiver_;
+        maxFeeRate = maxFeeRate_;
         require(IERC20Approve(collateral_).approve(ctf_, type(uint256).max), "approve");
     }
 
@@ -95,8 +108,8 @@ contract SandboxExchange {
         return this.onERC1155BatchReceived.selector;
     }
 
-    /// Settle one taker order against its maker orders.
-    function settle(Fill calldata taker, Fill[] calldata makers) external {
+    /// Settle one taker order against its maker orders; the taker pays ``takerFee``.
+    function settle(Fill calldata taker, Fill[] calldata makers, uint256 takerFee) external {
         require(msg.sender == operator, "only operator");
         require(makers.length > 0, "no makers");
         uint256 making;
@@ -114,18 +127,16 @@ contract SandboxExchange {
             );
         }
         require(making == taker.making && taking == taker.taking, "amounts mismatch");
-        emit OrderFilled(
-            taker.orderHash, taker.maker, address(this), taker.side, taker.tokenId, taker.making,
-            taker.taking, 0, taker.builder, taker.metadata
-        );
+        _chargeTaker(taker, takerFee);
+        _emitFill(taker, address(this), takerFee);
         emit OrdersMatched(
             taker.orderHash, taker.maker, taker.side, taker.tokenId, taker.making, taker.taking
         );
     }
 
     /// Settle a taker against makers on the complementary outcome (mint or merge full sets).
-    function settleComplement(Fill calldata taker, Fill[] calldata makers, bytes32 conditionId)
-        external
+    function settleComplement(Fill calldata taker, Fill[] calldata makers, bytes32 conditionId,
+        uint256 takerFee) external
     {
         require(msg.sender == operator, "only operator");
         uint256 sets = _checkComplement(taker, makers);
@@ -135,9 +146,10 @@ contract SandboxExchange {
             _merge(taker, makers, conditionId, sets);
         }
         for (uint256 i = 0; i < makers.length; i++) {
-            _emitFill(makers[i], taker.maker);
+            _emitFill(makers[i], taker.maker, 0);
         }
-        _emitFill(taker, address(this));
+        _chargeTaker(taker, takerFee);
+        _emitFill(taker, address(this), takerFee);
         emit OrdersMatched(
             taker.orderHash, taker.maker, taker.side, taker.tokenId, taker.making, taker.taking
         );
@@ -162,11 +174,28 @@ contract SandboxExchange {
         require(makerSets == sets && cash == sets, "amounts mismatch");
     }
 
-    function _emitFill(Fill calldata f, address counterparty) private {
+    function _emitFill(Fill calldata f, address counterparty, uint256 fee) private {
         emit OrderFilled(
-            f.orderHash, f.maker, counterparty, f.side, f.tokenId, f.making, f.taking, 0, f.builder,
-            f.metadata
+            f.orderHash, f.maker, counterparty, f.side, f.tokenId, f.making, f.taking, fee,
+            f.builder, f.metadata
         );
+    }
+
+    // A BUY taker paid its cost to the makers (or this contract) and pays the fee on top; a SELL
+    // taker's proceeds are with this contract and it receives them less the fee.
+    function _chargeTaker(Fill calldata taker, uint256 fee) private {
+        uint256 cash = taker.side == BUY ? taker.making : taker.taking;
+        require(fee <= cash * maxFeeRate / 10_000, "fee exceeds max rate");
+        IERC20Approve pusd = IERC20Approve(collateral);
+        if (taker.side == BUY) {
+            if (fee > 0) {
+                require(IERC20Transfer(collateral).transferFrom(taker.maker, feeReceiver, fee), "fee");
+            }
+        } else {
+            require(pusd.transfer(taker.maker, taker.taking - fee), "pay");
+            if (fee > 0) require(pusd.transfer(feeReceiver, fee), "fee");
+        }
+        if (fee > 0) emit FeeCharged(feeReceiver, fee);
     }
 
     // Every buyer pays its part of 1 pUSD per set; the sets are split and each side gets its token.
@@ -199,7 +228,6 @@ contract SandboxExchange {
         }
         IConditionalTokens(ctf).mergePositions(collateral, bytes32(0), conditionId, _partition(), sets);
         IERC20Approve pusd = IERC20Approve(collateral);
-        require(pusd.transfer(taker.maker, taker.taking), "pay");
         for (uint256 i = 0; i < makers.length; i++) {
             require(pusd.transfer(makers[i].maker, makers[i].taking), "pay");
         }
@@ -211,13 +239,14 @@ contract SandboxExchange {
         partition[1] = 2;
     }
 
-    // A maker SELL gives shares for the taker's pUSD; a maker BUY gives pUSD for the taker's shares.
+    // A maker SELL gives shares for the taker's pUSD; a maker BUY gives pUSD (held here until the
+    // SELL taker is paid less its fee) for the taker's shares.
     function _transfer(Fill calldata m, address counterparty) private {
         if (m.side == SELL) {
             IERC1155Transfer(ctf).safeTransferFrom(m.maker, counterparty, m.tokenId, m.making, "");
             require(IERC20Transfer(collateral).transferFrom(counterparty, m.maker, m.taking), "pay");
         } else {
-            require(IERC20Transfer(collateral).transferFrom(m.maker, counterparty, m.making), "pay");
+            require(IERC20Transfer(collateral).transferFrom(m.maker, address(this), m.making), "pay");
             IERC1155Transfer(ctf).safeTransferFrom(counterparty, m.maker, m.tokenId, m.taking, "");
         }
     }

@@ -1,7 +1,8 @@
 """Fixtures for the sandbox contract suite: one sandbox per session, a fresh market per test.
 
-Every test talks to the sandbox only through py-clob-client-v2, web3 and plain HTTP, as the
-application would. Test markets are not quoted by the market maker, so books are deterministic.
+Every test talks to the sandbox only through the unmodified clients (py-clob-client-v2 and
+Polymarket's SDK, polymarket-client), web3 and plain HTTP, as the application would. Test markets
+are not quoted by the market maker, so books are deterministic.
 """
 
 from __future__ import annotations
@@ -10,11 +11,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from polymarket import SecureClient
 from py_clob_client_v2.client import ClobClient
 from web3 import Web3
 
 from sandbox.runtime import Sandbox, SandboxOptions
-from tests.sandbox_env import Market, clob_clients, demo_accounts, share_giver, unquoted_market
+from tests.sandbox_env import (
+    Market,
+    clob_clients,
+    demo_accounts,
+    sdk_clients,
+    share_giver,
+    unquoted_market,
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +47,24 @@ def client_for(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[int], 
     return clob_clients(sandbox, demo)
 
 
+@pytest.fixture(scope="session")
+def sdk_for(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[int], SecureClient]:
+    return sdk_clients(sandbox, demo)
+
+
 @pytest.fixture
 def market(sandbox: Sandbox) -> Market:
     return unquoted_market(sandbox, "test", "Test market")
+
+
+@pytest.fixture
+def make_market(sandbox: Sandbox) -> Callable[..., Market]:
+    """Create a fresh unquoted market: ``make_market("v2", fee_rate="0.07", fee_exponent=1)``."""
+
+    def make(version: str = "v1", **spec: Any) -> Market:
+        return unquoted_market(sandbox, f"sdk-{version}", "SDK market", version=version, **spec)
+
+    return make
 
 
 @pytest.fixture

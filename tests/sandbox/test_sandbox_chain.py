@@ -413,7 +413,10 @@ def test_market_buy_spends_budget_through_mint(client_for: Clients, market: Mkt,
         MarketOrderArgsV2(token_id=market.yes, amount=5, side="BUY", price=0.55),
         order_type=OrderType.FOK,
     )
-    assert (resp["makingAmount"], resp["takingAmount"]) == ("5", "9.090909")
+    # The resting BUY pays floor(9.090909 x 0.45) = 4.090909 and the exchange mints it
+    # floor(4.090909 / 0.45) = 9.090908 sets; the taker pays the rest of 1 per set, a micro-unit
+    # under its $5 budget: the closest the exchange's floor rounding allows.
+    assert (resp["makingAmount"], resp["takingAmount"]) == ("4.999999", "9.090908")
     assert (
         w3.eth.wait_for_transaction_receipt(resp["transactionsHashes"][0], timeout=10)["status"]
         == 1

@@ -23,7 +23,31 @@ def test_up_status_down(tmp_path: Path) -> None:
         state = json.loads(status.output)
         assert state["running"] and state["chain_id"] == 137
         assert state["contracts"]["ctf_exchange_v2"] == "0xE111180000d2663C0091e4f400237545B87B996B"
-        assert len(state["markets"]) == 3 and all(len(m["tokens"]) == 2 for m in state["markets"])
+        assert state["contracts"]["exchange_v3"] == "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"
+        markets = state["markets"]
+        assert all(len(m["tokens"]) == 2 for m in markets)
+        assert {m["version"] for m in markets} == {"v1", "v2"}
+        assert {m["fee"]["rate"] != "0" for m in markets} == {True, False}
+        election = [m for m in markets if m["event_slug"] == "sandbox-election"]
+        assert len(election) >= 3 and all(m["neg_risk"] for m in election)
+        created = runner.invoke(
+            sandbox_cli,
+            [
+                "create-market",
+                "CLI v2?",
+                "--slug",
+                "cli-v2",
+                "--version",
+                "v2",
+                "--fee-rate",
+                "0.02",
+            ],
+            env=env,
+        )
+        assert created.exit_code == 0, created.output
+        made = json.loads(created.output)
+        assert (made["version"], made["fee"]["rate"]) == ("v2", "0.02")
+        assert int(made["tokens"][1]["token_id"]) == int(made["condition_id"], 16) + 1
         assert state["accounts"]["demo"][0]["private_key"].startswith("0x")
         funded = runner.invoke(
             sandbox_cli,

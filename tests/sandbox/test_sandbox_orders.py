@@ -105,9 +105,9 @@ def test_fok_market_buy_fills_completely(
         MarketOrderArgsV2(token_id=market.yes, amount=10, side="BUY"), order_type=OrderType.FOK
     )
     assert resp["status"] == "matched"
-    assert resp["makingAmount"] == "10"
-    # $5 buys 10 shares at 0.50, the other $5 buys 9.090909 at 0.55
-    assert resp["takingAmount"] == "19.090909"
+    # $5 buys 10 shares at 0.50, the other $5 buys 9.090909 at 0.55; the exchange charges the
+    # floored cost of those shares, floor(9.090909 x 0.55) = 4.999999
+    assert (resp["makingAmount"], resp["takingAmount"]) == ("9.999999", "19.090909")
 
 
 def test_fak_fills_what_is_there(client_for: Clients, market: Mkt, give_shares: Give) -> None:

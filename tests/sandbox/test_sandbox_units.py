@@ -13,6 +13,7 @@ from py_clob_client_v2.headers.headers import create_level_1_headers, create_lev
 from py_clob_client_v2.order_builder.builder import OrderBuilder
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 from py_clob_client_v2.signer import Signer
+from web3 import Web3
 
 from sandbox.accounts import account
 from sandbox.chain import CTF_EXCHANGE_V2
@@ -196,3 +197,54 @@ def test_order_filled_topic_is_the_v2_event() -> None:
         "0x" + keccak(text=signature).hex()
         == "0xd543adfd945773f1a62f74f0ee55a5e3b9b1a28262980ba90b1a89f2ea84d8ee"
     )
+
+
+def test_fee_formula_floor_and_cap() -> None:
+    from sandbox.clob.fees import taker_fee
+    from sandbox.markets import FeeSchedule
+
+    crypto, sports = FeeSchedule(Decimal("0.25"), 2), FeeSchedule(Decimal("0.07"), 1)
+    # 11 x 0.07 x 0.55 x 0.45 = 0.190575 -> floored to 5 decimals
+    assert taker_fee(sports, [(11_000_000, Decimal("0.55"))], 6_050_000) == 190_570
+    # 100 x 0.07 x 0.05 x 0.95 = 0.3325, over 5 % of $5
+    assert taker_fee(sports, [(100_000_000, Decimal("0.05"))], 5_000_000) == 250_000
+    # several fills are summed exactly, then floored once
+    fills = [(10_000_000, Decimal("0.4")), (7_000_000, Decimal("0.45"))]
+    assert taker_fee(crypto, fills, 7_150_000) == 251_190
+    assert taker_fee(FeeSchedule(), fills, 7_150_000) == 0
+
+
+def test_v2_sdk_order_id_uses_the_v3_domain() -> None:
+    from eth_account.messages import encode_typed_data
+    from polymarket._internal.actions.orders.typed_data import build_order_typed_data
+    from polymarket._internal.actions.orders.types import UnsignedOrder
+
+    from sandbox.chain import EXCHANGE_V3
+    from sandbox.clob.orders import Side, SignatureType, SignedOrder
+    from sandbox.protocol_v2 import condition_id, position_id
+
+    token = position_id(condition_id(b"q"), 0)
+    maker = account(3).address
+    unsigned = UnsignedOrder(chain_id=137, builder="0x" + "00" * 32, exchange_address=EXCHANGE_V3,
+        expiration=0, maker=maker, maker_amount=2_000_000, metadata="0x" + "00" * 32,
+        order_type="GTC", salt=7, side="BUY", signature_type=0, signer=maker,
+        taker_amount=4_000_000, timestamp=1, token_id=str(token), protocol_version="3")  # fmt: skip
+    digest = encode_typed_data(full_message=build_order_typed_data(unsigned))
+    ours = SignedOrder(7, maker, maker, token, 2_000_000, 4_000_000, Side.BUY,
+        SignatureType.EOA, 1, b"\x00" * 32, b"\x00" * 32, 0, "")  # fmt: skip
+    expected = Web3.keccak(b"\x19" + digest.version + digest.header + digest.body)
+    assert order_digest(ours, 137, EXCHANGE_V3) == expected
+
+
+def test_a_budget_leaves_no_dust_fills() -> None:
+    from dataclasses import replace
+
+    # $3 at 0.51 buys 5.882352 shares for 2.999999; the micro-unit left buys nothing at 0.52
+    engine = Engine()
+    for price in (0.51, 0.52):
+        engine.rest(book_order(engine, 2, "SELL", price, 100))
+    order = replace(signed(3, "BUY", 0.52, 5.77), maker_amount=3_000_000, taker_amount=5_769_230)
+    taker = BookOrder("t", order, "o", OrderType.FOK, Decimal("0.52"), "m", 0, engine.next_seq())
+    plan = engine.plan(taker)
+    assert [(f.shares, f.usd) for f in plan.fills] == [(5_882_352, 2_999_999)]
+    assert plan.complete
