@@ -14,11 +14,13 @@ from temporalio import activity
 from adapters.ledger import ClaimStatus, ClaimUpdate, Ledger
 from projectk.claims import held_tokens
 from projectk.messages import (
+    BookedByOthersInput,
     Holdings,
     HoldingsInput,
     PairHolding,
     PairIds,
     PairsOfHolderInput,
+    PositionsResult,
     RecordClaimInput,
     RecordResult,
 )
@@ -75,3 +77,20 @@ class ClaimLedgerActivities:
                 if held.get(p.pair_id) and held_tokens(held[p.pair_id])
             ]
         )
+
+    @activity.defn(name="booked_by_others")
+    async def booked_by_others(self, data: BookedByOthersInput) -> PositionsResult:
+        """Return the net shares per token the other live pairs at the same funder booked."""
+        pairs = await asyncio.to_thread(self._ledger.list_pairs)
+        holder = data.holder.lower()
+        others = {
+            p.pair_id
+            for p in pairs
+            if p.pair_id != data.pair_id and p.config.funder_address.lower() == holder
+        }
+        wanted = set(data.token_ids)
+        booked: dict[str, int] = dict.fromkeys(sorted(wanted), 0)
+        for row in await asyncio.to_thread(self._ledger.token_totals):
+            if row.pair_id in others and row.token_id in wanted:
+                booked[row.token_id] += max(0, row.bought_shares_micro - row.sold_shares_micro)
+        return PositionsResult(balances=booked)

@@ -76,7 +76,8 @@ def fill_json(event: OrderFilled) -> dict[str, Any]:
     """Return the operator's view of one decoded fill (amounts as decimal strings)."""
     log = event.log
     return {
-        "fill_id": log.fill_id,
+        "fill_id": event.fill_id,
+        "order_hash": event.order_hash,
         "wallet": event.maker,
         "side": event.side.value,
         "token_id": str(event.token_id),

@@ -2,7 +2,8 @@
 
 Invariants:
 - Each function returns a new state (and the alerts it implies); none mutates its input.
-- A mirror report is applied at most once: a report for a fill that is not in flight is ignored.
+- A mirror report is applied at most once: a report for a decision not in flight is ignored.
+  Its fills are added to the source order the decision mirrored (`decisions.settle_order`).
 - Reserved budget is released exactly when its child reports; spent budget never goes below 0.
 - Positions use average cost (`Position.buy`/`Position.sell`): a sale removes cost in proportion
   to the shares sold, and realized PnL is the proceeds minus that cost. `trade` accounts one
@@ -17,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
+from projectk.decisions import settle_order
 from projectk.models import (
     AlertKind,
     AlertLevel,
-    InFlight,
     MirrorOutcome,
     MirrorReport,
     PairState,
@@ -54,32 +55,6 @@ def remember_fill(state: PairState, fill_id: str) -> PairState:
     """Return the state with a fill id added to the bounded dedup memory."""
     recent = [*state.recent_fill_ids, fill_id][-MAX_RECENT_FILL_IDS:]
     return state.model_copy(update={"recent_fill_ids": recent, "fills_seen": state.fills_seen + 1})
-
-
-def start_flight(state: PairState, flight: InFlight) -> PairState:
-    """Return the state with a mirror child in flight and its budget reserved."""
-    in_flight = {**state.in_flight, flight.fill_id: flight}
-    return state.model_copy(
-        update={
-            "in_flight": in_flight,
-            "reserved_micro": state.reserved_micro + flight.reserved_micro,
-            "mirrors_started": state.mirrors_started + 1,
-        }
-    )
-
-
-def drop_flight(state: PairState, fill_id: str) -> PairState:
-    """Return the state without a flight whose child never started, its reservation released."""
-    flight = state.in_flight.get(fill_id)
-    if flight is None:
-        return state
-    return state.model_copy(
-        update={
-            "in_flight": {k: v for k, v in state.in_flight.items() if k != fill_id},
-            "reserved_micro": max(0, state.reserved_micro - flight.reserved_micro),
-            "mirrors_started": state.mirrors_started - 1,
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -123,12 +98,17 @@ def apply_report(
     state: PairState, report: MirrorReport, now: datetime
 ) -> tuple[PairState, list[AlertSpec]]:
     """Return the state after a child's report, and the alerts it raises."""
-    flight = state.in_flight.get(report.fill_id)
+    flight = state.in_flight.get(report.decision_id)
     if flight is None:
         return state, []
     state = roll_day(state, now)
     positions, spent_delta, pnl_delta = _trade(state, report)
-    in_flight = {k: v for k, v in state.in_flight.items() if k != report.fill_id}
+    if report.side is Side.BUY:
+        done = report.notional_micro + report.fee_micro  # pUSD the order's mirrors paid
+    else:
+        done = report.filled_shares_micro  # shares the order's mirrors sold
+    state = settle_order(state, flight, done)
+    in_flight = {k: v for k, v in state.in_flight.items() if k != report.decision_id}
     failures = _failure_streak(state.consecutive_failures, report.outcome)
     state = state.model_copy(
         update={
@@ -161,10 +141,10 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
     if report.outcome is MirrorOutcome.FAILED:
         alerts.append(
             AlertSpec(
-                f"failed:{pair}:{report.fill_id}",
+                f"failed:{pair}:{report.decision_id}",
                 AlertLevel.HIGH,
                 AlertKind.FAILED,
-                f"pair {pair}: mirror of {report.fill_id} failed: {report.reason}",
+                f"pair {pair}: mirror of {report.decision_id} failed: {report.reason}",
             )
         )
     active = state.status is PairStatus.ACTIVE
@@ -177,7 +157,7 @@ def _guard_transitions(state: PairState, report: MirrorReport) -> tuple[PairStat
         )
         alerts.append(
             AlertSpec(
-                f"blocked:{pair}:{report.fill_id}",
+                f"blocked:{pair}:{report.decision_id}",
                 AlertLevel.CRITICAL,
                 AlertKind.BLOCKED,
                 f"pair {pair} blocked after {state.consecutive_failures} consecutive failures",

@@ -52,9 +52,9 @@ def pair_workflow_id(pair_id: str) -> str:
     return f"pair/{pair_id}"
 
 
-def mirror_workflow_id(pair_id: str, fill_id: str) -> str:
-    """Return the workflow id of the one mirror flow a source fill may have in a pair."""
-    return f"mirror/{pair_id}/{fill_id}"
+def mirror_workflow_id(pair_id: str, decision_id: str) -> str:
+    """Return the workflow id of the one mirror flow a mirror decision may have in a pair."""
+    return f"mirror/{pair_id}/{decision_id}"
 
 
 def claim_workflow_id(follower: str, condition_id: str) -> str:

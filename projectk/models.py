@@ -192,7 +192,11 @@ class Guards(Frozen):
     max_price: Decimal = Field(default=Decimal("0.99"), gt=0, lt=1)
     max_order_micro: Micro | None = None
     max_market_exposure_micro: Micro | None = None
-    max_fill_age_s: int = Field(default=120, gt=0)
+    max_fill_age_s: int = Field(default=120, gt=0)  # BUYs: a source buy older than this is late
+    max_sell_age_s: int | None = Field(default=None, gt=0)  # SELLs: None never drops an exit
+    exit_slippage_bps: int = Field(default=500, ge=0, le=5000)  # SELLs' own price cap
+    # Skip a source fill whose price is further than this from the book's mid at quote time.
+    max_book_distance: Decimal | None = Field(default=Decimal("0.10"), gt=0, lt=1)
     min_source_notional_micro: Micro = 0
     buys_only: bool = False
 
@@ -217,6 +221,9 @@ class PairConfig(Frozen):
     guards: Guards = Guards()
     order_type: OrderType = OrderType.FAK
     order_deadline_s: int = Field(default=120, ge=1, le=1800)  # GTC/GTD rest this long at most
+    # The operator marked the funder as shared by several pairs: each then owns only what it
+    # booked, and reconciliation splits the chain's balance by what each pair booked.
+    shared_funder: bool = False
 
     @model_validator(mode="after")
     def _distinct(self) -> PairConfig:
@@ -244,7 +251,7 @@ class FillCursor(Frozen):
 class SourceFill(Frozen):
     """One fill of a watched wallet's order, from its own (maker) OrderFilled log."""
 
-    fill_id: str  # "<tx hash>:<log index>"
+    fill_id: str  # "<tx hash>:<source order hash>": the same after a reorg re-includes the tx
     wallet: Address
     side: Side
     token_id: str
@@ -258,6 +265,12 @@ class SourceFill(Frozen):
     log_index: int = Field(ge=0)
     block_time: datetime
     detected_at: datetime | None = None
+    order_hash: str = ""  # the source order this fill is a piece of (OrderFilled topic1)
+
+    @property
+    def order_key(self) -> str:
+        """Return the key of the source order this fill belongs to (its hash, else the fill)."""
+        return self.order_hash or self.fill_id
 
     def cursor(self) -> FillCursor:
         """Return the cursor just after this fill."""
@@ -265,10 +278,10 @@ class SourceFill(Frozen):
 
 
 class OrderIntent(Frozen):
-    """What a mirror flow decided to send for one source fill."""
+    """What a mirror flow decided to send for one mirror decision."""
 
     pair_id: str
-    fill_id: str
+    decision_id: str  # the mirror decision (source order hash, "/n" for its n-th top-up)
     token_id: str
     side: Side
     shares_micro: Micro
@@ -315,7 +328,7 @@ def _not_negative(*amounts: int) -> None:
 class MirrorReport(Frozen):
     """What a finished mirror flow tells its pair."""
 
-    fill_id: str
+    decision_id: str
     outcome: MirrorOutcome
     token_id: str = ""
     side: Side = Side.BUY
@@ -329,12 +342,35 @@ class MirrorReport(Frozen):
 class InFlight(Frozen):
     """A mirror child the pair has started and not yet heard back from."""
 
-    fill_id: str
+    decision_id: str
     workflow_id: str
     side: Side
     token_id: str
-    reserved_micro: Micro = 0  # budget held back while the order is in flight
+    reserved_micro: Micro = 0  # BUY: budget held back while the order is in flight
     started_at: datetime
+    order_key: str = ""  # the source order it mirrors
+    market: str = ""  # the token's condition id ("" when the venue did not say)
+    fill_ids: list[str] = Field(default_factory=list)  # the source fills it was decided on
+
+
+class SourceOrder(Frozen):
+    """A source order as the pair has seen it so far: the running totals of its fills and what
+    the pair's mirror decisions have done for it."""
+
+    key: str  # the source order hash (or the fill id of a fill without one)
+    token_id: str
+    side: Side
+    shares_micro: Micro = 0  # source shares filled so far
+    notional_micro: Micro = 0  # source pUSD paid (BUY) or received (SELL) so far
+    last_price: Decimal  # price of its latest fill
+    first_block: int = Field(ge=0)  # block of its first fill (SELL: the source's balance before)
+    last_time: datetime  # block time of its latest fill
+    fills: list[str] = Field(default_factory=list)  # its fill ids, oldest first
+    undecided: list[str] = Field(default_factory=list)  # fills no decision has covered yet
+    decisions: int = 0  # mirror decisions started for it
+    done_micro: Micro = 0  # BUY: pUSD its mirrors paid; SELL: shares its mirrors sold
+    basis_micro: Micro = 0  # SELL: the follower's shares when its first decision started
+    closed: bool = False  # FIXED buy spent, or skipped for good: later fills are not decided
 
 
 class PairState(BaseModel):
@@ -356,7 +392,9 @@ class PairState(BaseModel):
     day_fills: int = 0
     fills_seen: int = 0
     mirrors_started: int = 0
-    in_flight: dict[str, InFlight] = Field(default_factory=dict)
+    in_flight: dict[str, InFlight] = Field(default_factory=dict)  # by decision id
+    orders: dict[str, SourceOrder] = Field(default_factory=dict)  # recent source orders, by key
+    markets: dict[str, str] = Field(default_factory=dict)  # token id -> condition id, as looked up
     recent_fill_ids: list[str] = Field(default_factory=list)  # bounded memory of handled fills
     last_fill_at: datetime | None = None
     runs: int = 1  # how many runs (continue-as-new generations) this pair has had

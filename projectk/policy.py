@@ -1,4 +1,5 @@
-"""Pure trading policy: eligibility, sizing and the price guard.
+"""Pure trading policy of one mirror decision: sizing against the book, the price guard and the
+book check (what a pair decides per source order is in `projectk.decisions`).
 
 Invariants:
 - Functions of their inputs only: no I/O, no clock, no randomness (time is passed in).
@@ -8,14 +9,16 @@ Invariants:
 - The exchange minimums are the CLOB's: resting order types (GTC, GTD) need the market's
   `min_order_size` shares; a BUY that trades on arrival needs $1. FAK and FOK orders are not held
   to the share minimum, so a SELL mirrors the source's fraction however small.
-- A BUY never pays above source price x (1 + cap) and a SELL never sells below
-  source price x (1 - cap); limit prices are rounded to the tick in the safe direction.
+- A BUY never pays above source price x (1 + slippage cap) and a SELL never sells below
+  source price x (1 - exit slippage cap); limit prices are rounded to the tick in the safe
+  direction.
+- A source price further than `max_book_distance` from the book's mid at quote time is skipped:
+  the source's own print is not trusted as the only reference.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from projectk.messages import Quote
@@ -24,11 +27,9 @@ from projectk.models import (
     OrderIntent,
     OrderType,
     PairConfig,
-    PairStatus,
     Position,
     Side,
-    SizingMode,
-    SourceFill,
+    SourceOrder,
 )
 
 SHARE_STEP_MICRO = 10_000  # the CLOB takes share sizes with 2 decimals
@@ -44,72 +45,6 @@ class Skip:
     """A decision not to trade, with the reason an operator will read."""
 
     reason: str
-
-
-def check_eligible(
-    config: PairConfig, status: PairStatus, fill: SourceFill, position: Position, now: datetime
-) -> Skip | None:
-    """Return why a pair must not mirror this fill, or None if it may."""
-    guards = config.guards
-    if status is not PairStatus.ACTIVE:
-        return Skip(f"pair is {status.value}")
-    if fill.side is Side.SELL and guards.buys_only:
-        return Skip("pair mirrors buys only")
-    if fill.side is Side.SELL and position.shares_micro == 0:
-        return Skip("follower holds no position in this token")
-    if not guards.min_price <= fill.price <= guards.max_price:
-        return Skip(f"price {fill.price} outside [{guards.min_price}, {guards.max_price}]")
-    if fill.notional_micro < guards.min_source_notional_micro:
-        return Skip("source fill below the minimum source notional")
-    age = (now - fill.block_time).total_seconds()
-    if age > guards.max_fill_age_s:
-        return Skip(f"fill is {int(age)} s old (max {guards.max_fill_age_s} s)")
-    return None
-
-
-def target_buy_notional(config: PairConfig, fill: SourceFill) -> int:
-    """Return the pUSD (micro) the sizing mode asks to spend on a source BUY."""
-    sizing = config.sizing
-    if sizing.mode is SizingMode.FIXED:
-        return sizing.fixed_micro
-    if sizing.mode is SizingMode.PROPORTIONAL:
-        return int((Decimal(fill.notional_micro) * sizing.ratio).to_integral_value(ROUND_FLOOR))
-    shares = Decimal(fill.shares_micro) * sizing.percent / 100
-    return int((shares * fill.price).to_integral_value(ROUND_FLOOR))
-
-
-def buy_cap(config: PairConfig, position: Position, remaining_micro: int) -> int:
-    """Return the most a BUY may spend under the budget, per-order and per-market caps."""
-    guards = config.guards
-    cap = remaining_micro
-    if guards.max_order_micro is not None:
-        cap = min(cap, guards.max_order_micro)
-    if guards.max_market_exposure_micro is not None:
-        cap = min(cap, guards.max_market_exposure_micro - position.cost_micro)
-    return max(0, cap)
-
-
-def reserve_buy(
-    config: PairConfig,
-    fill: SourceFill,
-    position: Position,
-    remaining_micro: int,
-) -> int | Skip:
-    """Return the budget a pair holds back for a BUY mirror, or why it cannot.
-
-    It covers the target raised to the exchange minimum (within the caps), so that the mirror
-    can meet the minimum out of what was held back: $1, and for a resting order type the usual
-    share minimum at the guarded price (a market with a larger minimum is skipped by the mirror).
-    """
-    cap = buy_cap(config, position, remaining_micro)
-    if cap <= 0:
-        return Skip("budget or exposure cap reached")
-    worst_price = min(Decimal(1), fill.price * (1 + Decimal(config.guards.slippage_bps) / BPS))
-    # $1 in whole share steps costs up to one step more than $1.
-    minimum = MIN_MARKETABLE_BUY_MICRO + _notional(SHARE_STEP_MICRO, worst_price)
-    if config.order_type in RESTING_TYPES:
-        minimum = max(minimum, _notional(USUAL_MIN_ORDER_MICRO, worst_price))
-    return min(cap, max(target_buy_notional(config, fill), minimum))
 
 
 def min_order_shares(order_type: OrderType, quote: Quote) -> int:
@@ -136,21 +71,52 @@ def _notional(shares_micro: int, price: Decimal) -> int:
     return int((Decimal(shares_micro) * price).to_integral_value(ROUND_CEILING))
 
 
+def book_check(config: PairConfig, price: Decimal, quote: Quote) -> Skip | None:
+    """Return why a source price is too far from the book at quote time (None: close enough).
+
+    The book's mid (or its one side when the other is empty) is the reference: a source that
+    prints a price in a thin market with a second wallet is far from it.
+    """
+    distance = config.guards.max_book_distance
+    if distance is None:
+        return None
+    best_bid = quote.bids[0].price if quote.bids else None
+    best_ask = quote.asks[0].price if quote.asks else None
+    if best_bid is None and best_ask is None:
+        return Skip("the book is empty")
+    if best_bid is None or best_ask is None:
+        mid = best_bid if best_ask is None else best_ask
+    else:
+        mid = (best_bid + best_ask) / 2
+    assert mid is not None
+    if abs(price - mid) > distance:
+        return Skip(
+            f"source price {price} is {abs(price - mid)} from the book's mid {mid} (max {distance})"
+        )
+    return None
+
+
 def plan_buy(
     config: PairConfig,
-    fill: SourceFill,
+    order: SourceOrder,
+    decision_id: str,
     quote: Quote,
+    want_micro: int,
     cap_micro: int,
 ) -> OrderIntent | Skip:
-    """Size and price the follower's BUY for a source BUY, within `cap_micro` pUSD."""
+    """Size and price the follower's BUY for a source BUY order: `want_micro` pUSD, at most
+    `cap_micro` (what the pair held back), raised to the exchange minimum only within the cap."""
     if not quote.accepting_orders:
         return Skip("market is not accepting orders")
-    limit = guard_price(Side.BUY, fill.price, config.guards.slippage_bps, quote.tick_size)
+    far = book_check(config, order.last_price, quote)
+    if far is not None:
+        return far
+    limit = guard_price(Side.BUY, order.last_price, config.guards.slippage_bps, quote.tick_size)
     if limit < quote.tick_size:
         return Skip("no valid price on this tick within the slippage cap")
     if not quote.asks or quote.asks[0].price > limit:
         return Skip(f"book is beyond the slippage cap (limit {limit})")
-    target = min(target_buy_notional(config, fill), cap_micro)
+    target = min(want_micro, cap_micro)
     shares = _floor_shares(int((Decimal(target) / limit).to_integral_value(ROUND_FLOOR)))
     shares_minimum = min_order_shares(config.order_type, quote)
     minimum = max(shares_minimum, _shares_for(MIN_MARKETABLE_BUY_MICRO, limit))
@@ -158,28 +124,42 @@ def plan_buy(
         if _notional(minimum, limit) > cap_micro:
             return Skip("exchange minimum order does not fit the budget or caps")
         shares = minimum
-    return _intent(config, fill, Side.BUY, shares, limit)
+    return _intent(config, order, decision_id, Side.BUY, shares, limit)
 
 
 def plan_sell(
     config: PairConfig,
-    fill: SourceFill,
+    order: SourceOrder,
+    decision_id: str,
     quote: Quote,
     position: Position,
     source_before_micro: int,
 ) -> OrderIntent | Skip:
-    """Size and price the follower's SELL: the same fraction of its position the source sold."""
+    """Size and price the follower's SELL: the fraction of its position the source order sold.
+
+    The fraction is the order's running total over the source's balance before the order's
+    first fill; it applies to the follower's shares when the order's first decision started
+    (`order.basis_micro`), less what the order's earlier decisions sold, never beyond `position`.
+    The limit uses the exit slippage cap.
+    """
     if not quote.accepting_orders:
         return Skip("market is not accepting orders")
     if position.shares_micro == 0:
         return Skip("follower holds no position in this token")
     if source_before_micro <= 0:
         return Skip("source position before the sale is unknown")
-    limit = guard_price(Side.SELL, fill.price, config.guards.slippage_bps, quote.tick_size)
+    far = book_check(config, order.last_price, quote)
+    if far is not None:
+        return far
+    limit = guard_price(
+        Side.SELL, order.last_price, config.guards.exit_slippage_bps, quote.tick_size
+    )
     if not quote.bids or quote.bids[0].price < limit:
-        return Skip(f"book is beyond the slippage cap (limit {limit})")
-    fraction = min(Decimal(1), Decimal(fill.shares_micro) / Decimal(source_before_micro))
-    shares = _floor_shares(int(Decimal(position.shares_micro) * fraction))
+        return Skip(f"book is beyond the exit slippage cap (limit {limit})")
+    fraction = min(Decimal(1), Decimal(order.shares_micro) / Decimal(source_before_micro))
+    basis = order.basis_micro or position.shares_micro
+    target = int(Decimal(basis) * fraction) - order.done_micro
+    shares = _floor_shares(min(max(0, target), position.shares_micro))
     minimum = min_order_shares(config.order_type, quote)
     if fraction == 1 or (minimum and position.shares_micro - shares < minimum):
         # All of it, in whole share steps: no position too small to sell is left behind.
@@ -188,7 +168,7 @@ def plan_sell(
         return Skip("sell size below the exchange minimum")
     if shares == 0:
         return Skip("sell size rounds to zero shares")
-    return _intent(config, fill, Side.SELL, shares, limit)
+    return _intent(config, order, decision_id, Side.SELL, shares, limit)
 
 
 def _shares_for(notional_micro: int, price: Decimal) -> int:
@@ -197,12 +177,17 @@ def _shares_for(notional_micro: int, price: Decimal) -> int:
 
 
 def _intent(
-    config: PairConfig, fill: SourceFill, side: Side, shares: int, limit: Decimal
+    config: PairConfig,
+    order: SourceOrder,
+    decision_id: str,
+    side: Side,
+    shares: int,
+    limit: Decimal,
 ) -> OrderIntent:
     return OrderIntent(
         pair_id=config.pair_id,
-        fill_id=fill.fill_id,
-        token_id=fill.token_id,
+        decision_id=decision_id,
+        token_id=order.token_id,
         side=side,
         shares_micro=shares,
         limit_price=limit,

@@ -40,13 +40,44 @@ from projectk.messages import (
     SignOrderInput,
     VenueOrderState,
 )
-from projectk.models import MICRO, Exchange, FillCursor, Side, SourceFill
+from projectk.decisions import fold_fill
+from projectk.models import (
+    MICRO,
+    Exchange,
+    FillCursor,
+    PairConfig,
+    PairState,
+    Side,
+    SourceFill,
+    SourceOrder,
+)
 from tests import recorded
 from tests.recorded import Sample
 
 SOURCE = "0x1111111111111111111111111111111111111111"
 FOLLOWER = "0x2222222222222222222222222222222222222222"
 TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
+
+
+def order_hash_of(n: int) -> str:
+    """Return the hash of the n-th source order of the tests."""
+    return f"0x{0xD0 << 240 | n:064x}"
+
+
+def make_order(*fills: SourceFill) -> SourceOrder:
+    """Return the source order the fills (pieces of one order) add up to."""
+    state = PairState(
+        config=PairConfig(
+            pair_id="orders",
+            source=SOURCE,
+            follower=FOLLOWER,
+            key_ref="vault://f",
+            budget_micro=MICRO,
+        )
+    )
+    for fill in fills:
+        state = fold_fill(state, fill)
+    return state.orders[fills[0].order_key]
 
 
 def make_fill(
@@ -58,12 +89,16 @@ def make_fill(
     wallet: str = SOURCE,
     block_time: datetime | None = None,
     token_id: str = TOKEN,
+    order: int | None = None,
 ) -> SourceFill:
-    """Return the n-th fill of a wallet (block 1000+n, log index 0)."""
+    """Return the n-th fill of a wallet (block 1000+n, log index 0), a piece of source order
+    `order` (default: an order of its own, number n)."""
     tx = f"0x{n:064x}"
+    order_hash = order_hash_of(n if order is None else order)
     price_d = Decimal(price)
     return SourceFill(
-        fill_id=f"{tx}:0",
+        fill_id=f"{tx}:{order_hash}",
+        order_hash=order_hash,
         wallet=wallet,
         side=side,
         token_id=token_id,
@@ -138,7 +173,7 @@ class GatedVenue:
         intent = data.intent
         notional = int(Decimal(intent.shares_micro) * intent.limit_price)
         return SignedOrder(
-            order_id=f"0xorder-{intent.fill_id}-{data.round}",
+            order_id=f"0xorder-{intent.decision_id}-{data.round}",
             order_type=data.order_type,
             token_id=intent.token_id,
             side=intent.side,

@@ -20,6 +20,7 @@ from activities.claims import ClaimActivities, ClaimChainPort
 from activities.execution_ledger import ExecutionLedgerActivities
 from activities.fills import FillActivities, FillFeed
 from activities.ledger import LedgerActivities
+from activities.markets import MarketActivities
 from activities.orders import OrderActivities
 from adapters.ledger import Ledger
 from adapters.polymarket import MarketDirectory, Venue
@@ -52,6 +53,7 @@ def activities_of(clients: Clients) -> list[Callable[..., Any]]:
     orders = OrderActivities(clients.venue)
     chain = ChainActivities(clients.chain)
     claims = ClaimActivities(clients.claims, clients.markets)
+    markets = MarketActivities(clients.markets)
     return [
         ledger.record_skips,
         ledger.record_intent,
@@ -76,4 +78,6 @@ def activities_of(clients: Clients) -> list[Callable[..., Any]]:
         claim_books.record_claim,
         claim_books.pairs_of_holder,
         claim_books.read_holdings,
+        claim_books.booked_by_others,
+        markets.market_of_token,
     ]

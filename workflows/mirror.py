@@ -1,7 +1,9 @@
-"""MirrorOrderWorkflow: one source fill becomes at most one follower order flow.
+"""MirrorOrderWorkflow: one mirror decision for a source order becomes at most one follower
+order flow.
 
 Invariants:
-- Its id is `mirror/<pair_id>/<fill_id>` and duplicate ids are rejected, so a fill has one flow.
+- Its id is `mirror/<pair_id>/<decision_id>` and duplicate ids are rejected, so a decision has
+  one flow. A BUY never spends more than the pair held back for it (`reserved_micro`).
 - The intent is in the ledger before any order is sent; each posted order is marked in the
   ledger and each of its trades recorded (order hash + trade id) before the flow moves on.
 - Every order is signed in its own activity, so the signed order (never the key) is in history
@@ -60,7 +62,7 @@ class MirrorOrderWorkflow:
 
     @workflow.run
     async def run(self, data: MirrorOrderInput) -> MirrorReport:
-        """Mirror one source fill and report how it ended."""
+        """Mirror one decision for a source order and report how it ended."""
         try:
             report = await self._mirror(data)
         except asyncio.CancelledError:
@@ -93,26 +95,32 @@ class MirrorOrderWorkflow:
     async def _quote(self, data: MirrorOrderInput) -> Quote:
         return await workflow.execute_activity_method(
             OrderActivities.quote,
-            QuoteInput(token_id=data.fill.token_id, reference_price=data.fill.price),
+            QuoteInput(token_id=data.order.token_id, reference_price=data.order.last_price),
             start_to_close_timeout=policies.QUOTE_TIMEOUT,
             retry_policy=policies.VENUE_RETRY,
         )
 
     async def _plan(self, data: MirrorOrderInput, quote: Quote) -> OrderIntent | policy.Skip:
-        fill = data.fill
-        if fill.side is Side.BUY:
-            return policy.plan_buy(data.config, fill, quote, data.remaining_budget_micro)
+        order = data.order
+        if order.side is Side.BUY:
+            return policy.plan_buy(
+                data.config, order, data.decision_id, quote, data.want_micro, data.reserved_micro
+            )
         if data.position.shares_micro == 0:
             return policy.Skip("follower holds no position in this token")
+        # The source's balance before the order's first fill: the order's running total over
+        # it is the fraction of its position the source sold.
         before = await workflow.execute_activity_method(
             ChainActivities.token_balance,
             TokenBalanceInput(
-                wallet=fill.wallet, token_id=fill.token_id, block_number=fill.block_number - 1
+                wallet=data.source, token_id=order.token_id, block_number=order.first_block - 1
             ),
             start_to_close_timeout=policies.CHAIN_READ_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,
         )
-        return policy.plan_sell(data.config, fill, quote, data.position, before.shares_micro)
+        return policy.plan_sell(
+            data.config, order, data.decision_id, quote, data.position, before.shares_micro
+        )
 
     async def _cancelled(self, data: MirrorOrderInput) -> MirrorReport:
         # Learn whether an order reached the CLOB, cancel what rests, keep what filled.
@@ -133,10 +141,10 @@ class MirrorOrderWorkflow:
     @staticmethod
     def _report(data: MirrorOrderInput, outcome: MirrorOutcome, reason: str) -> MirrorReport:
         return MirrorReport(
-            fill_id=data.fill.fill_id,
+            decision_id=data.decision_id,
             outcome=outcome,
-            token_id=data.fill.token_id,
-            side=data.fill.side,
+            token_id=data.order.token_id,
+            side=data.order.side,
             reason=reason,
         )
 
@@ -158,12 +166,12 @@ class MirrorOrderWorkflow:
         await workflow.execute_local_activity_method(
             LedgerActivities.raise_alert,
             RaiseAlertInput(
-                dedup_key=f"{kind.value}:{data.pair_id}:{data.fill.fill_id}",
+                dedup_key=f"{kind.value}:{data.pair_id}:{data.decision_id}",
                 level=AlertLevel.MEDIUM,
                 kind=kind.value,
                 message=(
                     f"pair {data.pair_id}: {report.side.value} {shares} shares for {pusd} pUSD "
-                    f"({report.outcome.value}) mirroring {data.fill.fill_id}"
+                    f"({report.outcome.value}) mirroring source order {data.decision_id}"
                 ),
                 pair_id=data.pair_id,
             ),

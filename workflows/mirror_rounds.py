@@ -142,7 +142,7 @@ class OrderRounds:
             else:
                 outcome = MirrorOutcome.UNFILLED
         return MirrorReport(
-            fill_id=self._data.fill.fill_id,
+            decision_id=self._data.decision_id,
             outcome=outcome,
             token_id=self._plan.token_id,
             side=self._plan.side,
@@ -198,7 +198,7 @@ class OrderRounds:
                 ExecutionLedgerActivities.mark_posted,
                 MarkPostedInput(
                     pair_id=self._data.pair_id,
-                    fill_id=self._data.fill.fill_id,
+                    decision_id=self._data.decision_id,
                     order_id=signed.order_id,
                     limit_price=signed.limit_price,
                 ),
@@ -250,7 +250,7 @@ class OrderRounds:
                     ExecutionLedgerActivities.record_executions,
                     RecordExecutionsInput(
                         pair_id=self._data.pair_id,
-                        fill_id=self._data.fill.fill_id,
+                        decision_id=self._data.decision_id,
                         order_id=result.order_id,
                         side=self._plan.side,
                         trades=result.trades,

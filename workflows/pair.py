@@ -4,8 +4,13 @@ Invariants:
 - All of the pair's state is one `PairState`; the `state` query returns it and continue-as-new
   carries it, including the mirror children still in flight.
 - A fill is handled at most once: fills at or before the cursor, or remembered as handled, are
-  dropped; each eligible fill starts one child `mirror/<pair_id>/<fill_id>` with duplicate ids
-  rejected and an ABANDON parent-close policy, so children outlive continue-as-new.
+  dropped. Fills are folded into their source order (`projectk.decisions`): a pair makes one
+  decision per source order (and top-ups where the sizing mode follows the order's total), each
+  a child `mirror/<pair_id>/<decision_id>` with duplicate ids rejected and an ABANDON
+  parent-close policy, so children outlive continue-as-new.
+- An order that must wait (its own mirror, or a BUY in its market, is in flight) is decided again
+  after the next report; the poll keeps running meanwhile, so reports and fills never wait on
+  each other.
 - Only an ACTIVE pair starts children. An emergency stop cancels the in-flight children and
   only an explicit resume restarts the pair.
 - Handlers change state synchronously first; only then may they await the I/O it implies
@@ -24,7 +29,8 @@ from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.fills import FillActivities
     from activities.ledger import LedgerActivities
-    from projectk import books, policy
+    from activities.markets import MarketActivities
+    from projectk import books, decisions
     from projectk.claims import apply_claim
     from projectk.contract import (
         MIRROR_ORDER_WORKFLOW,
@@ -44,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ClaimReport,
         ConfigPatch,
         FillBatch,
+        MarketOfTokenInput,
         MirrorOrderInput,
         PairWorkflowInput,
         RaiseAlertInput,
@@ -62,7 +69,6 @@ with workflow.unsafe.imports_passed_through():
         PairState,
         PairStatus,
         Position,
-        Side,
         SourceFill,
     )
     from workflows import policies
@@ -87,7 +93,9 @@ class PairWorkflow:
         self._state = state
         self._poll_timeout_s = data.poll_timeout_s
         self._alerts: list[books.AlertSpec] = []
-        self._to_cancel: set[str] = set()  # workflow ids of children to cancel
+        self._to_cancel: list[str] = []  # workflow ids of children to cancel, in order asked
+        self._poll_task: asyncio.Task[FillBatch] | None = None
+        self._reported = False  # a child reported since waiting orders were last decided
         self._published: PairStatus | None = None
         self._upkeep = PairUpkeep(workflow.now())
         self._claims = ClaimStarter(workflow.now(), data.claim_check_every_s)
@@ -104,6 +112,9 @@ class PairWorkflow:
             batch = await self._poll()
             if batch is not None:
                 await self._handle(batch)
+            if self._reported:
+                self._reported = False
+                await self._record(await self._decide_waiting())
             await self._claims.start_due(self._state)
             repaired = await self._upkeep.reconcile_if_due(self.state, self._alerts)
             self._state = repaired or self._state
@@ -152,6 +163,7 @@ class PairWorkflow:
         """Apply a child's report to the books (once per fill), then raise its alerts."""
         self._state, alerts = books.apply_report(self._state, report, workflow.now())
         self._alerts.extend(alerts)
+        self._reported = True
         self._publish_status()
         await self._flush_side_effects()
 
@@ -186,26 +198,35 @@ class PairWorkflow:
     # -- the loop ----------------------------------------------------------------------------
 
     async def _poll(self) -> FillBatch | None:
-        # A removal ends the run without waiting for the long poll. The orphaned poll only reads,
-        # and learns of the close at its next heartbeat (within 8 min) and stops.
-        task = asyncio.ensure_future(
-            workflow.execute_activity_method(
-                FillActivities.wait_for_fills,
-                WaitForFillsInput(
-                    pair_id=self._state.config.pair_id,
-                    source=self._state.config.source,
-                    cursor=self._state.cursor,
-                    timeout_s=self._poll_timeout_s,
-                ),
-                start_to_close_timeout=timedelta(seconds=self._poll_timeout_s) + POLL_GRACE,
-                heartbeat_timeout=policies.POLL_HEARTBEAT_TIMEOUT,
-                retry_policy=policies.POLL_RETRY,
+        """Wait for the poll's batch, a child's report or the removal, whichever comes first.
+
+        The poll keeps running across reports: a report only wakes the loop to decide the orders
+        waiting on it. A removal ends the run without waiting for the long poll; the orphaned poll
+        only reads, learns of the close at its next heartbeat (within 8 min) and stops.
+        """
+        if self._poll_task is None:
+            self._poll_task = asyncio.ensure_future(
+                workflow.execute_activity_method(
+                    FillActivities.wait_for_fills,
+                    WaitForFillsInput(
+                        pair_id=self._state.config.pair_id,
+                        source=self._state.config.source,
+                        cursor=self._state.cursor,
+                        timeout_s=self._poll_timeout_s,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=self._poll_timeout_s) + POLL_GRACE,
+                    heartbeat_timeout=policies.POLL_HEARTBEAT_TIMEOUT,
+                    retry_policy=policies.POLL_RETRY,
+                )
             )
-        )
+        task = self._poll_task
         await workflow.wait_condition(
-            lambda: task.done() or self._state.status is PairStatus.REMOVED
+            lambda: task.done() or self._reported or self._state.status is PairStatus.REMOVED
         )
-        return task.result() if task.done() else None
+        if not task.done():
+            return None
+        self._poll_task = None
+        return task.result()
 
     async def _handle(self, batch: FillBatch) -> None:
         if batch.retracted:
@@ -219,15 +240,15 @@ class PairWorkflow:
             self._state = self._state.model_copy(
                 update={"cursor": fill.cursor(), "last_fill_at": fill.block_time}
             )
-            skip = await self._mirror_or_skip(fill)
-            if skip is not None:
-                skips.append(
-                    SkippedFill(
-                        fill_id=fill.fill_id, token_id=fill.token_id, side=fill.side, reason=skip
-                    )
-                )
+            self._state = decisions.fold_fill(self._state, fill)
+            await self._look_up_market(fill.token_id)
+            skips += await self._decide(fill.order_key)
         if batch.cursor.key() > self._state.cursor.key():
             self._state = self._state.model_copy(update={"cursor": batch.cursor})
+        self._state = decisions.prune_orders(self._state)
+        await self._record(skips)
+
+    async def _record(self, skips: list[SkippedFill]) -> None:
         if skips:
             await workflow.execute_activity_method(
                 LedgerActivities.record_skips,
@@ -236,13 +257,55 @@ class PairWorkflow:
                 retry_policy=policies.LEDGER_RETRY,
             )
 
+    async def _look_up_market(self, token_id: str) -> None:
+        """Learn the token's market once (per-market caps and ordering need it)."""
+        if token_id in self._state.markets:
+            return
+        found = await workflow.execute_local_activity_method(
+            MarketActivities.market_of_token,
+            MarketOfTokenInput(token_id=token_id),
+            start_to_close_timeout=policies.MARKET_LOOKUP_TIMEOUT,
+            retry_policy=policies.MARKET_RETRY,
+        )
+        markets = {**self._state.markets, token_id: found.condition_id}
+        self._state = self._state.model_copy(update={"markets": markets})
+
+    async def _decide_waiting(self) -> list[SkippedFill]:
+        skips: list[SkippedFill] = []
+        for key in decisions.waiting_orders(self._state):
+            skips += await self._decide(key)
+        return skips
+
+    async def _decide(self, key: str) -> list[SkippedFill]:
+        """Start a mirror decision for a source order, or return its fills skipped (and why)."""
+        outcome = decisions.decide(self._state, key, workflow.now())
+        if isinstance(outcome, decisions.Wait):
+            return []
+        if isinstance(outcome, decisions.Start):
+            await self._start_child(outcome)
+            return []
+        order = self._state.orders[key]
+        self._state, fill_ids = decisions.skip_undecided(self._state, key)
+        return [
+            SkippedFill(
+                fill_id=fill_id,
+                token_id=order.token_id,
+                side=order.side,
+                reason=outcome.reason,
+                order_hash=order.key,
+            )
+            for fill_id in fill_ids
+        ]
+
     async def _retract(self, fill_ids: list[str]) -> None:
         """Cancel the mirror of each fill a reorg took back, and tell the operators."""
         pair = self._state.config.pair_id
         for fill_id in fill_ids:
-            flight = self._state.in_flight.get(fill_id)
+            flight = next(
+                (f for f in self._state.in_flight.values() if fill_id in f.fill_ids), None
+            )
             if flight is not None:
-                self._to_cancel.add(flight.workflow_id)
+                self._to_cancel.append(flight.workflow_id)
                 what = "its mirror flow was cancelled; any part already filled is kept"
             elif fill_id in self._state.recent_fill_ids:
                 what = "its mirror flow had already finished: check the position"
@@ -270,36 +333,25 @@ class PairWorkflow:
             return False
         return fill.fill_id not in self._state.recent_fill_ids
 
-    async def _mirror_or_skip(self, fill: SourceFill) -> str | None:
-        """Start the fill's mirror child, or return why the pair skips it."""
-        state = self._state
-        position = state.positions.get(fill.token_id, Position())
-        skip = policy.check_eligible(state.config, state.status, fill, position, workflow.now())
-        if skip is not None:
-            return skip.reason
-        reserved = 0
-        if fill.side is Side.BUY:
-            held = policy.reserve_buy(state.config, fill, position, state.remaining_micro)
-            if isinstance(held, policy.Skip):
-                return held.reason
-            reserved = held
-        await self._start_child(fill, position, reserved)
-        return None
-
-    async def _start_child(self, fill: SourceFill, position: Position, reserved: int) -> None:
+    async def _start_child(self, start: decisions.Start) -> None:
         pair_id = self._state.config.pair_id
-        child_id = mirror_workflow_id(pair_id, fill.fill_id)
+        order = start.order
+        child_id = mirror_workflow_id(pair_id, start.decision_id)
+        position = self._state.positions.get(order.token_id, Position())
         # In flight before the start is awaited: a child's report can then never arrive for a
         # flight the pair does not know (e.g. its worker died and the child ran elsewhere).
         flight = InFlight(
-            fill_id=fill.fill_id,
+            decision_id=start.decision_id,
             workflow_id=child_id,
-            side=fill.side,
-            token_id=fill.token_id,
-            reserved_micro=reserved,
+            side=order.side,
+            token_id=order.token_id,
+            reserved_micro=start.reserved_micro,
             started_at=workflow.now(),
+            order_key=order.key,
+            market=self._state.markets.get(order.token_id, ""),
+            fill_ids=list(start.fill_ids),
         )
-        self._state = books.start_flight(self._state, flight)
+        self._state = decisions.start_flight(self._state, start, flight)
         try:
             await workflow.start_child_workflow(
                 MIRROR_ORDER_WORKFLOW,
@@ -307,9 +359,12 @@ class PairWorkflow:
                     pair_id=pair_id,
                     parent_workflow_id=workflow.info().workflow_id,
                     config=self._state.config,
-                    fill=fill,
+                    decision_id=start.decision_id,
+                    order=order,
+                    source=self._state.config.source,
                     position=position,
-                    remaining_budget_micro=reserved,
+                    reserved_micro=start.reserved_micro,
+                    want_micro=start.want_micro,
                 ),
                 id=child_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -317,11 +372,11 @@ class PairWorkflow:
                 execution_timeout=policies.MIRROR_EXECUTION_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
-            workflow.logger.info("fill %s already has a mirror flow; not another", fill.fill_id)
-            self._state = books.drop_flight(self._state, fill.fill_id)
+            workflow.logger.info("decision %s already has a mirror flow", start.decision_id)
+            self._state = decisions.drop_flight(self._state, start.decision_id)
             return
         if self._state.status in (PairStatus.STOPPED, PairStatus.REMOVED):
-            self._to_cancel.add(child_id)  # stopped while the start was in flight
+            self._to_cancel.append(child_id)  # stopped while the start was in flight
             await self._flush_side_effects()
 
     # -- side effects the handlers asked for -------------------------------------------------
@@ -329,7 +384,7 @@ class PairWorkflow:
     async def _flush_side_effects(self) -> None:
         await self._upkeep.flush()  # the follower's open orders
         while self._to_cancel:
-            child_id = self._to_cancel.pop()
+            child_id = self._to_cancel.pop(0)
             try:
                 await workflow.get_external_workflow_handle(child_id).cancel()
             except FailureError as err:  # already finished: its report is on the way or applied
@@ -374,7 +429,9 @@ class PairWorkflow:
         workflow.upsert_search_attributes([PAIR_STATUS_KEY.value_set(self._state.status.value)])
 
     def _cancel_in_flight(self) -> None:
-        self._to_cancel.update(flight.workflow_id for flight in self._state.in_flight.values())
+        for flight in sorted(self._state.in_flight.values(), key=lambda f: f.started_at):
+            if flight.workflow_id not in self._to_cancel:
+                self._to_cancel.append(flight.workflow_id)
 
     def _alert(self, dedup_key: str, message: str) -> None:
         pair = self._state.config.pair_id

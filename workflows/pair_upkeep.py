@@ -5,7 +5,8 @@ Invariants:
 - An emergency stop asks once for the follower's open orders in the pair's tokens (in flight or
   held) to be cancelled; the request survives until the pair's next side-effect flush runs it.
 - Reconciliation runs at most every `RECONCILE_EVERY`, only with no mirror child in flight, and
-  its answer is dropped if a child started while the chain was read.
+  its answer is dropped if a child started while the chain was read. It only lowers positions
+  (`projectk.reconcile`); at a shared funder it asks the ledger what the other pairs booked.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.chain import ChainActivities
+    from activities.claim_ledger import ClaimLedgerActivities
     from activities.orders import OrderActivities
     from projectk.books import AlertSpec
-    from projectk.messages import CancelOrdersInput, PositionsInput, Wallet
+    from projectk.messages import (
+        BookedByOthersInput,
+        CancelOrdersInput,
+        PositionsInput,
+        Wallet,
+    )
     from projectk.models import PairState
     from projectk.reconcile import apply_repairs, find_repairs
     from workflows import policies
@@ -69,10 +76,23 @@ class PairUpkeep:
             start_to_close_timeout=policies.RECONCILE_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,
         )
+        others = None
+        if state.config.shared_funder:
+            booked = await workflow.execute_activity_method(
+                ClaimLedgerActivities.booked_by_others,
+                BookedByOthersInput(
+                    pair_id=state.config.pair_id,
+                    holder=state.config.funder_address,
+                    token_ids=sorted(state.positions),
+                ),
+                start_to_close_timeout=policies.LEDGER_TIMEOUT,
+                retry_policy=policies.LEDGER_RETRY,
+            )
+            others = booked.balances
         state = get_state()  # handlers may have run while the chain was read
         if state.in_flight or state.mirrors_started != started:
             return None
-        repairs = find_repairs(state.positions, read.balances)
+        repairs = find_repairs(state.positions, read.balances, others)
         if not repairs:
             return None
         repaired, raised = apply_repairs(state, repairs, workflow.now().isoformat())

@@ -55,6 +55,16 @@ VENUE_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE_ERRORS,
 )
 
+# A pair looks up each new token's market (for per-market caps) before deciding on its fills; it
+# cannot decide without it, so the lookup is retried until the venue answers.
+MARKET_LOOKUP_TIMEOUT = timedelta(seconds=15)
+MARKET_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+
 CHAIN_READ_TIMEOUT = timedelta(seconds=20)
 CHAIN_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
@@ -68,7 +78,7 @@ MIRROR_EXECUTION_TIMEOUT = timedelta(
     hours=1
 )  # a mirror flow that cannot finish in an hour is stuck
 REPORT_SIGNAL_TIMEOUT = timedelta(seconds=30)
-MIRROR_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one mirror flow per fill, ever
+MIRROR_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one flow per mirror decision, ever
 
 # Order execution: sign -> post -> follow, bounded remainder rounds.
 # Order activities heartbeat at least every 2 s while they wait on the CLOB, so a dead worker is

@@ -6,8 +6,10 @@ Invariants:
   V2 exchanges and its data has the exact V2 layout; anything else raises `NotOrderFilled`.
 - A fill belongs to the log's `maker` (topic2) only: each matched order emits one `OrderFilled`
   whose maker is that order's funder, so the taker-side view of the same trade is never counted.
-- fill id = "<tx hash>:<log index>" (lower-case 0x hash, decimal index); the same log always gives
-  the same fill id.
+- fill id = "<tx hash>:<maker order hash>" (lower-case 0x hashes): the maker's order names the
+  fill, not the log's index, so a transaction a reorg re-includes at another index gives the same
+  fill id. A second fill of one order in one transaction (not seen on Polymarket, but possible)
+  gets "#2", "#3", ... in log order.
 - Amounts stay integers in micro-units; the price is pUSD / shares as a `Decimal`, exact whenever
   the quotient terminates (every price on a tick grid) and to 40 significant digits otherwise.
 """
@@ -59,11 +61,6 @@ class ChainLog:
     block_timestamp: int | None = None  # seconds; nodes that add `blockTimestamp` to logs
     removed: bool = False
 
-    @property
-    def fill_id(self) -> str:
-        """Return the id a fill from this log has: "<tx hash>:<log index>"."""
-        return f"{self.tx_hash}:{self.log_index}"
-
 
 @dataclass(frozen=True)
 class OrderFilled:
@@ -81,6 +78,11 @@ class OrderFilled:
     fee: int
 
     @property
+    def fill_id(self) -> str:
+        """Return the id of the maker's fill: "<tx hash>:<order hash>"."""
+        return fill_id_of(self.log.tx_hash, self.order_hash)
+
+    @property
     def shares_micro(self) -> int:
         """Return the shares that changed hands."""
         return self.taker_amount if self.side is Side.BUY else self.maker_amount
@@ -94,6 +96,12 @@ class OrderFilled:
     def price(self) -> Decimal:
         """Return pUSD per share."""
         return fill_price(self.notional_micro, self.shares_micro)
+
+
+def fill_id_of(tx_hash: str, order_hash: str, nth: int = 1) -> str:
+    """Return the id of the `nth` fill of a maker order in a transaction."""
+    base = f"{tx_hash.lower()}:{order_hash.lower()}"
+    return base if nth == 1 else f"{base}#{nth}"
 
 
 def fill_price(notional_micro: int, shares_micro: int) -> Decimal:
@@ -185,13 +193,16 @@ def decode_order_filled(log: ChainLog) -> OrderFilled:
     )
 
 
-def to_source_fill(event: OrderFilled, block_time: datetime, detected_at: datetime) -> SourceFill:
-    """Return the maker's source fill for a decoded event."""
+def to_source_fill(
+    event: OrderFilled, block_time: datetime, detected_at: datetime, nth: int = 1
+) -> SourceFill:
+    """Return the maker's source fill for a decoded event (the `nth` of its order in its tx)."""
     if event.shares_micro <= 0:
         raise NotOrderFilled("OrderFilled moved no shares")
     log = event.log
     return SourceFill(
-        fill_id=log.fill_id,
+        fill_id=fill_id_of(log.tx_hash, event.order_hash, nth),
+        order_hash=event.order_hash,
         wallet=event.maker,
         side=event.side,
         token_id=str(event.token_id),
@@ -228,17 +239,25 @@ def source_fills(
 
     Logs that are not V2 `OrderFilled`s and `removed` logs are skipped.
     """
-    fills = []
+    events = []
     for log in logs:
         if log.removed:
             continue
         try:
             event = decode_order_filled(log)
-            if wallets is not None and event.maker not in wallets:
-                continue
-            fill = to_source_fill(event, block_time_of(log, block_times), detected_at)
         except NotOrderFilled:
             continue
-        fills.append(fill)
-    fills.sort(key=lambda f: (f.block_number, f.log_index))
+        if wallets is None or event.maker in wallets:
+            events.append(event)
+    events.sort(key=lambda e: (e.log.block_number, e.log.log_index))
+    seen: dict[str, int] = {}
+    fills = []
+    for event in events:
+        nth = seen[event.fill_id] = seen.get(event.fill_id, 0) + 1
+        try:
+            fills.append(
+                to_source_fill(event, block_time_of(event.log, block_times), detected_at, nth)
+            )
+        except NotOrderFilled:
+            continue
     return fills

@@ -57,8 +57,11 @@ from projectk.messages.mirror import (
     Wallet,
 )
 from projectk.messages.pair import (
+    BookedByOthersInput,
     ConfigPatch,
     FillBatch,
+    MarketOfToken,
+    MarketOfTokenInput,
     PairWorkflowInput,
     RaiseAlertInput,
     RecordResult,
@@ -70,6 +73,7 @@ from projectk.messages.pair import (
 
 __all__ = [
     "BookLevel",
+    "BookedByOthersInput",
     "CancelOrdersInput",
     "CancelOrdersResult",
     "ClaimBalances",
@@ -91,6 +95,8 @@ __all__ = [
     "MarketInfo",
     "MarketInfoInput",
     "MarketInfoResult",
+    "MarketOfToken",
+    "MarketOfTokenInput",
     "MirrorOrderInput",
     "OrderTrade",
     "PairHolding",

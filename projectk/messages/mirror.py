@@ -28,19 +28,22 @@ from projectk.models import (
     Position,
     Side,
     SignatureType,
-    SourceFill,
+    SourceOrder,
 )
 
 
 class MirrorOrderInput(Frozen):
-    """Input of MirrorOrderWorkflow."""
+    """Input of MirrorOrderWorkflow: one mirror decision for one source order."""
 
     pair_id: str
     parent_workflow_id: str
     config: PairConfig
-    fill: SourceFill
-    position: Position = Position()  # the follower's position in the fill's token when started
-    remaining_budget_micro: Micro = 0
+    decision_id: str  # the source order hash, "/n" for its n-th top-up
+    order: SourceOrder  # the source order's running totals when the decision was made
+    source: str  # the source wallet (its balance before a SELL order sizes the follower's)
+    position: Position = Position()  # the follower's position in the order's token when started
+    reserved_micro: Micro = 0  # BUY: pUSD the pair held back; the order never spends more
+    want_micro: Micro = 0  # BUY: pUSD the sizing mode asks for (within `reserved_micro`)
 
 
 class QuoteInput(Frozen):
@@ -220,7 +223,7 @@ class MarkPostedInput(Frozen):
     """Record that a mirror flow's order reached the CLOB."""
 
     pair_id: str
-    fill_id: str
+    decision_id: str
     order_id: str
     limit_price: Decimal | None = None
 
@@ -229,7 +232,7 @@ class RecordExecutionsInput(Frozen):
     """Record the trades of one of a mirror flow's orders."""
 
     pair_id: str
-    fill_id: str
+    decision_id: str
     order_id: str
     side: Side
     trades: list[OrderTrade]

@@ -75,6 +75,7 @@ class SkippedFill(Frozen):
     token_id: str
     side: Side
     reason: str
+    order_hash: str = ""  # the source order the fill is a piece of
 
 
 class RecordSkipsInput(Frozen):
@@ -98,3 +99,23 @@ class RecordResult(Frozen):
     """How many rows a ledger write created (0 when it was already there)."""
 
     written: int = 0
+
+
+class MarketOfTokenInput(Frozen):
+    """Ask which market (condition) an outcome token belongs to."""
+
+    token_id: str
+
+
+class MarketOfToken(Frozen):
+    """The token's condition id; "" when the venue does not know the token."""
+
+    condition_id: str = ""
+
+
+class BookedByOthersInput(Frozen):
+    """Ask what the other pairs sharing a funder have booked in some tokens."""
+
+    pair_id: str
+    holder: str  # the shared funder
+    token_ids: list[str]

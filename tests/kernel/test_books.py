@@ -34,21 +34,26 @@ def state(budget: int = 100 * MICRO) -> PairState:
     return PairState(config=cfg)
 
 
-def fly(s: PairState, fill_id: str, side: Side = Side.BUY, reserved: int = 0) -> PairState:
+def fly(s: PairState, decision_id: str, side: Side = Side.BUY, reserved: int = 0) -> PairState:
     flight = InFlight(
-        fill_id=fill_id,
-        workflow_id=f"mirror/p/{fill_id}",
+        decision_id=decision_id,
+        workflow_id=f"mirror/p/{decision_id}",
         side=side,
         token_id="t",
         reserved_micro=reserved,
         started_at=NOW,
     )
-    return books.start_flight(s, flight)
+    return s.model_copy(
+        update={
+            "in_flight": {**s.in_flight, decision_id: flight},
+            "reserved_micro": s.reserved_micro + reserved,
+        }
+    )
 
 
-def filled(fill_id: str, side: Side, shares: int, notional: int) -> MirrorReport:
+def filled(decision_id: str, side: Side, shares: int, notional: int) -> MirrorReport:
     return MirrorReport(
-        fill_id=fill_id,
+        decision_id=decision_id,
         outcome=MirrorOutcome.FILLED,
         token_id="t",
         side=side,
@@ -61,7 +66,7 @@ def test_report_applies_once_and_releases_the_reservation() -> None:
     s = fly(state(), "f1", reserved=5 * MICRO)
     assert s.remaining_micro == 95 * MICRO
     report = MirrorReport(
-        fill_id="f1",
+        decision_id="f1",
         outcome=MirrorOutcome.FILLED,
         token_id="t",
         side=Side.BUY,
@@ -79,12 +84,12 @@ def test_failures_block_and_a_trade_resets_the_streak() -> None:
     for n in range(3):
         s = fly(s, f"f{n}")
         s, alerts = books.apply_report(
-            s, MirrorReport(fill_id=f"f{n}", outcome=MirrorOutcome.FAILED, reason="x"), NOW
+            s, MirrorReport(decision_id=f"f{n}", outcome=MirrorOutcome.FAILED, reason="x"), NOW
         )
     assert s.status is PairStatus.BLOCKED
     assert any(a.kind == "blocked" for a in alerts)
     s = fly(s.model_copy(update={"status": PairStatus.ACTIVE}), "ok")
-    s, _ = books.apply_report(s, MirrorReport(fill_id="ok", outcome=MirrorOutcome.UNFILLED), NOW)
+    s, _ = books.apply_report(s, MirrorReport(decision_id="ok", outcome=MirrorOutcome.UNFILLED), NOW)
     assert s.consecutive_failures == 0
 
 
@@ -124,7 +129,7 @@ def test_daily_loss_limit_pauses() -> None:
     s, _ = books.apply_report(
         s,
         MirrorReport(
-            fill_id="b",
+            decision_id="b",
             outcome=MirrorOutcome.FILLED,
             token_id="t",
             side=Side.BUY,
@@ -137,7 +142,7 @@ def test_daily_loss_limit_pauses() -> None:
     s, alerts = books.apply_report(
         s,
         MirrorReport(
-            fill_id="s",
+            decision_id="s",
             outcome=MirrorOutcome.FILLED,
             token_id="t",
             side=Side.SELL,

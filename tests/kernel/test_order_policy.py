@@ -67,7 +67,7 @@ def test_market_buy_shape() -> None:
 def _intent(side: Side) -> OrderIntent:
     return OrderIntent(
         pair_id="p",
-        fill_id="f",
+        decision_id="f",
         token_id="t",
         side=side,
         shares_micro=10 * MICRO,

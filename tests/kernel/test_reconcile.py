@@ -1,4 +1,5 @@
-"""Reconciliation: the chain wins, every repair is alerted (pure functions)."""
+"""Reconciliation: only lowers to what the chain holds, splits a shared funder, and alerts every
+repair (pure functions)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_missing_balance_means_nothing_to_compare() -> None:
     assert find_repairs(positions, {}) == []
 
 
-def test_chain_cuts_adopts_and_clears() -> None:
+def test_chain_cuts_and_clears_but_never_adopts() -> None:
     state = state_with(
         a=Position(shares_micro=10 * MICRO, cost_micro=4 * MICRO),
         b=Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO),
@@ -29,12 +30,24 @@ def test_chain_cuts_adopts_and_clears() -> None:
     )
     balances = {"a": 5 * MICRO, "b": 7 * MICRO, "c": 0}
     repaired, alerts = apply_repairs(state, find_repairs(state.positions, balances), "t0")
+    # b: the chain holds 2 more than booked (the owner's, or another pair's): never adopted.
     assert repaired.positions == {
         "a": Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO),
-        "b": Position(shares_micro=7 * MICRO, cost_micro=2 * MICRO),
+        "b": Position(shares_micro=5 * MICRO, cost_micro=2 * MICRO),
     }
-    assert [a.kind for a in alerts] == [AlertKind.RECONCILED] * 3
-    assert len({a.dedup_key for a in alerts}) == 3
+    assert [a.kind for a in alerts] == [AlertKind.RECONCILED] * 2
+    assert len({a.dedup_key for a in alerts}) == 2
+
+
+def test_a_shared_funder_is_split_by_what_each_pair_booked() -> None:
+    # Two pairs booked 6 and 4 of a token; the chain holds 5: each keeps its share, 3 and 2.
+    mine = state_with(a=Position(shares_micro=6 * MICRO, cost_micro=3 * MICRO))
+    repairs = find_repairs(mine.positions, {"a": 5 * MICRO}, others={"a": 4 * MICRO})
+    repaired, alerts = apply_repairs(mine, repairs, "t0")
+    assert repaired.positions["a"].shares_micro == 3 * MICRO
+    assert "its share" in alerts[0].message
+    # Enough on chain for both: nothing to repair, and never more than booked.
+    assert find_repairs(mine.positions, {"a": 20 * MICRO}, others={"a": 4 * MICRO}) == []
 
 
 def test_a_cut_keeps_the_cost_a_sale_of_the_missing_shares_would_leave() -> None:

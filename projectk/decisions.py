@@ -1,0 +1,330 @@
+"""One mirror decision per source order: fold a pair's source fills into their orders and decide
+what each order's mirror may do now (pure).
+
+A source order filled by several takers arrives as several fills with one order hash. The pair
+folds each fill into the order's running totals (`fold_fill`) and then asks `decide`:
+
+- `Start`: start a mirror decision now. The first decision of an order has the order hash as id,
+  the n-th top-up "<hash>/n". A BUY holds back `reserved_micro` of the budget while in flight.
+- `Wait`: not now, and not skipped: a decision of the same order is in flight, or a SELL's
+  market has a BUY (or its token a SELL) in flight. The order is decided again when a mirror
+  reports (`waiting_orders`).
+- `Skip`: not for these fills (guards, budget, caps, a top-up still below the exchange minimum);
+  the reason goes to the ledger per fill. The order's running totals keep the skipped fills, so
+  a later fill of a proportional order tops up to the whole order's total.
+
+Invariants:
+- Functions of their inputs only: no I/O, no clock (time is an argument), no randomness.
+- Money committed counts what is in flight: a BUY's room is the budget left after spent and
+  reserved pUSD, the per-order cap, and the per-market cap minus the market's booked cost and
+  the reservations of BUYs in flight in that market (all tokens of the condition together).
+- One decision of an order is in flight at a time, and one SELL per token: a SELL is sized from
+  a position that no other in-flight SELL is selling from, so SELLs never sell more than held.
+- A SELL whose market has a BUY in flight waits for it instead of being skipped.
+- Sizing follows the order's running total: FIXED spends once per source BUY order;
+  PROPORTIONAL and PERCENT_SHARES top up to what the order's total asks for. Only an order's
+  first decision is raised to the exchange minimum; later pieces wait until the top-up reaches
+  it, so dust pieces are never each raised to the minimum.
+- SELLs have their own age limit (none by default): exits are not dropped for being late; their
+  price is still guarded (the mirror's exit slippage cap and book check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from projectk.models import (
+    InFlight,
+    PairConfig,
+    PairState,
+    PairStatus,
+    Position,
+    Side,
+    SizingMode,
+    SourceFill,
+    SourceOrder,
+)
+from projectk.policy import (
+    BPS,
+    MIN_MARKETABLE_BUY_MICRO,
+    RESTING_TYPES,
+    SHARE_STEP_MICRO,
+    USUAL_MIN_ORDER_MICRO,
+    Skip,
+)
+
+MAX_ORDERS_KEPT = 256  # source orders remembered after they have nothing in flight or waiting
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start a mirror decision for an order now."""
+
+    decision_id: str
+    order: SourceOrder  # the order's totals as the decision sees them
+    reserved_micro: int = 0  # BUY: budget held back while in flight
+    want_micro: int = 0  # BUY: pUSD the decision should spend (within `reserved_micro`)
+    fill_ids: tuple[str, ...] = ()  # the source fills it covers
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Decide the order again later; nothing is skipped."""
+
+    reason: str
+
+
+Decision = Start | Wait | Skip
+
+
+def fold_fill(state: PairState, fill: SourceFill) -> PairState:
+    """Return the state with a new source fill added to its order's running totals."""
+    key = fill.order_key
+    order = state.orders.get(key)
+    if order is None:
+        order = SourceOrder(
+            key=key,
+            token_id=fill.token_id,
+            side=fill.side,
+            last_price=fill.price,
+            first_block=fill.block_number,
+            last_time=fill.block_time,
+        )
+    order = order.model_copy(
+        update={
+            "shares_micro": order.shares_micro + fill.shares_micro,
+            "notional_micro": order.notional_micro + fill.notional_micro,
+            "last_price": fill.price,
+            "last_time": max(order.last_time, fill.block_time),
+            "fills": [*order.fills, fill.fill_id],
+            "undecided": [*order.undecided, fill.fill_id],
+        }
+    )
+    return state.model_copy(update={"orders": {**state.orders, key: order}})
+
+
+def market_of(state: PairState, token_id: str) -> str:
+    """Return the condition id of a token as looked up, else the token itself (its own market)."""
+    return state.markets.get(token_id) or token_id
+
+
+def market_exposure(state: PairState, market: str) -> int:
+    """Return the pUSD committed in a market: booked cost plus reservations of BUYs in flight."""
+    booked = sum(
+        held.cost_micro
+        for token, held in state.positions.items()
+        if market_of(state, token) == market
+    )
+    flying = sum(
+        flight.reserved_micro
+        for flight in state.in_flight.values()
+        if flight.side is Side.BUY and (flight.market or flight.token_id) == market
+    )
+    return booked + flying
+
+
+def buy_room(state: PairState, token_id: str) -> int:
+    """Return the most a new BUY in `token_id` may hold back under the budget and caps."""
+    guards = state.config.guards
+    room = state.remaining_micro
+    if guards.max_order_micro is not None:
+        room = min(room, guards.max_order_micro)
+    if guards.max_market_exposure_micro is not None:
+        used = market_exposure(state, market_of(state, token_id))
+        room = min(room, guards.max_market_exposure_micro - used)
+    return max(0, room)
+
+
+def order_target_micro(config: PairConfig, order: SourceOrder) -> int:
+    """Return the pUSD the sizing mode asks to spend on a source BUY order's running total."""
+    sizing = config.sizing
+    if sizing.mode is SizingMode.FIXED:
+        return sizing.fixed_micro
+    if sizing.mode is SizingMode.PROPORTIONAL:
+        return _floor(Decimal(order.notional_micro) * sizing.ratio)
+    shares = Decimal(order.shares_micro) * sizing.percent / 100
+    return _floor(shares * order.last_price)
+
+
+def buy_minimum_micro(config: PairConfig, price: Decimal) -> int:
+    """Return the least pUSD a BUY at the guarded price of `price` needs to meet the minimums.
+
+    $1 in whole share steps costs up to one step more than $1; a resting order type needs the
+    usual share minimum (a market with a larger one is skipped by the mirror).
+    """
+    worst = min(Decimal(1), price * (1 + Decimal(config.guards.slippage_bps) / BPS))
+    minimum = MIN_MARKETABLE_BUY_MICRO + _ceil(Decimal(SHARE_STEP_MICRO) * worst)
+    if config.order_type in RESTING_TYPES:
+        minimum = max(minimum, _ceil(Decimal(USUAL_MIN_ORDER_MICRO) * worst))
+    return minimum
+
+
+def decide(state: PairState, key: str, now: datetime) -> Decision:
+    """Return what the pair does now with the undecided fills of source order `key`."""
+    order = state.orders[key]
+    if any(flight.order_key == key for flight in state.in_flight.values()):
+        return Wait("a mirror of this source order is in flight")
+    skip = _ineligible(state, order, now)
+    if skip is not None:
+        return skip
+    if order.side is Side.BUY:
+        return _decide_buy(state, order)
+    return _decide_sell(state, order)
+
+
+def _ineligible(state: PairState, order: SourceOrder, now: datetime) -> Skip | None:
+    guards = state.config.guards
+    if state.status is not PairStatus.ACTIVE:
+        return Skip(f"pair is {state.status.value}")
+    if order.closed:
+        return Skip("source order already mirrored (fixed size spends once per order)")
+    if order.side is Side.SELL and guards.buys_only:
+        return Skip("pair mirrors buys only")
+    if not guards.min_price <= order.last_price <= guards.max_price:
+        return Skip(f"price {order.last_price} outside [{guards.min_price}, {guards.max_price}]")
+    if order.notional_micro < guards.min_source_notional_micro:
+        return Skip("source order below the minimum source notional")
+    limit = guards.max_fill_age_s if order.side is Side.BUY else guards.max_sell_age_s
+    age = (now - order.last_time).total_seconds()
+    if limit is not None and age > limit:
+        return Skip(f"{order.side.value} fill is {int(age)} s old (max {limit} s)")
+    return None
+
+
+def _decide_buy(state: PairState, order: SourceOrder) -> Decision:
+    config = state.config
+    want = order_target_micro(config, order) - order.done_micro
+    minimum = buy_minimum_micro(config, order.last_price)
+    if want < minimum:
+        if order.decisions:
+            return Skip(f"top-up of {want} pUSD-micro is below the exchange minimum so far")
+        want = minimum  # an order's first decision meets the minimum, once
+    room = buy_room(state, order.token_id)
+    if room < minimum:
+        return Skip(
+            "budget or exposure cap reached"
+            if room <= 0
+            else "exchange minimum order does not fit the budget or caps"
+        )
+    reserved = min(room, want)
+    return Start(_decision_id(order), order, reserved, reserved, tuple(order.undecided))
+
+
+def _decide_sell(state: PairState, order: SourceOrder) -> Decision:
+    market = market_of(state, order.token_id)
+    for flight in state.in_flight.values():
+        if flight.side is Side.BUY and (flight.market or flight.token_id) == market:
+            return Wait("waits for the BUY in flight in this market")
+        if flight.side is Side.SELL and flight.token_id == order.token_id:
+            return Wait("waits for the SELL in flight in this token")
+    held = state.positions.get(order.token_id, Position()).shares_micro
+    if held == 0:
+        if order.decisions:
+            return Skip("follower position in this token already sold")
+        return Skip("follower holds no position in this token")
+    basis = order.basis_micro or held
+    order = order.model_copy(update={"basis_micro": basis})
+    return Start(_decision_id(order), order, fill_ids=tuple(order.undecided))
+
+
+def _decision_id(order: SourceOrder) -> str:
+    n = order.decisions + 1
+    return order.key if n == 1 else f"{order.key}/{n}"
+
+
+def start_flight(state: PairState, start: Start, flight: InFlight) -> PairState:
+    """Return the state with a decision's mirror in flight and its budget reserved."""
+    order = start.order.model_copy(
+        update={
+            "decisions": start.order.decisions + 1,
+            "undecided": [f for f in start.order.undecided if f not in start.fill_ids],
+            "closed": start.order.side is Side.BUY and state.config.sizing.mode is SizingMode.FIXED,
+        }
+    )
+    return state.model_copy(
+        update={
+            "in_flight": {**state.in_flight, flight.decision_id: flight},
+            "orders": {**state.orders, order.key: order},
+            "reserved_micro": state.reserved_micro + flight.reserved_micro,
+            "mirrors_started": state.mirrors_started + 1,
+        }
+    )
+
+
+def drop_flight(state: PairState, decision_id: str) -> PairState:
+    """Return the state without a flight whose child never started, its reservation released."""
+    flight = state.in_flight.get(decision_id)
+    if flight is None:
+        return state
+    orders = dict(state.orders)
+    order = orders.get(flight.order_key)
+    if order is not None:
+        orders[order.key] = order.model_copy(
+            update={"decisions": max(0, order.decisions - 1), "closed": False}
+        )
+    return state.model_copy(
+        update={
+            "in_flight": {k: v for k, v in state.in_flight.items() if k != decision_id},
+            "orders": orders,
+            "reserved_micro": max(0, state.reserved_micro - flight.reserved_micro),
+            "mirrors_started": state.mirrors_started - 1,
+        }
+    )
+
+
+def settle_order(state: PairState, flight: InFlight, done_micro: int) -> PairState:
+    """Return the state with what a finished decision did added to its source order.
+
+    A FIXED order whose decision bought nothing (killed, skipped, failed) is open again, so a
+    later fill of the same source order can try once more.
+    """
+    order = state.orders.get(flight.order_key)
+    if order is None:
+        return state
+    done = order.done_micro + done_micro
+    order = order.model_copy(update={"done_micro": done, "closed": order.closed and done > 0})
+    return state.model_copy(update={"orders": {**state.orders, order.key: order}})
+
+
+def skip_undecided(state: PairState, key: str) -> tuple[PairState, list[str]]:
+    """Return the state with an order's undecided fills dropped, and their ids (to record)."""
+    order = state.orders[key]
+    dropped = list(order.undecided)
+    order = order.model_copy(update={"undecided": []})
+    return state.model_copy(update={"orders": {**state.orders, key: order}}), dropped
+
+
+def waiting_orders(state: PairState) -> list[str]:
+    """Return the keys of orders with undecided fills, oldest first (decide them again)."""
+    waiting = [order for order in state.orders.values() if order.undecided]
+    waiting.sort(key=lambda order: (order.first_block, order.key))
+    return [order.key for order in waiting]
+
+
+def prune_orders(state: PairState) -> PairState:
+    """Return the state keeping every order in flight or waiting, and the latest others."""
+    if len(state.orders) <= MAX_ORDERS_KEPT:
+        return state
+    busy = {flight.order_key for flight in state.in_flight.values()}
+    keep = [o for o in state.orders.values() if o.undecided or o.key in busy]
+    rest = [o for o in state.orders.values() if not (o.undecided or o.key in busy)]
+    rest.sort(key=lambda order: (order.first_block, order.key))
+    kept = keep + rest[len(rest) - max(0, MAX_ORDERS_KEPT - len(keep)) :]
+    tokens = {o.token_id for o in kept} | set(state.positions)
+    tokens |= {flight.token_id for flight in state.in_flight.values()}
+    return state.model_copy(
+        update={
+            "orders": {o.key: o for o in kept},
+            "markets": {t: m for t, m in state.markets.items() if t in tokens},
+        }
+    )
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(ROUND_FLOOR))
+
+
+def _ceil(value: Decimal) -> int:
+    return int(value.to_integral_value(ROUND_CEILING))
