@@ -1,6 +1,6 @@
 """Ledger writes of the execution steps: posted orders, trades, and the alerts they raise.
 
-Invariant: every write is idempotent by its natural key ((pair, fill) for a posted order,
+Invariant: every write is idempotent by its natural key ((pair, decision) for a posted order,
 (order hash, trade id) for a trade, the dedup key for an alert), so a retried activity never
 writes a row twice. The synchronous ledger runs in a thread.
 """
@@ -26,7 +26,11 @@ class ExecutionLedgerActivities:
     async def mark_posted(self, data: MarkPostedInput) -> RecordResult:
         """Record that a mirror flow's order (or a remainder order) reached the CLOB."""
         changed = await asyncio.to_thread(
-            self._ledger.mark_posted, data.pair_id, data.fill_id, data.order_id, data.limit_price
+            self._ledger.mark_posted,
+            data.pair_id,
+            data.decision_id,
+            data.order_id,
+            data.limit_price,
         )
         return RecordResult(written=int(changed))
 
@@ -37,7 +41,7 @@ class ExecutionLedgerActivities:
         for trade in data.trades:
             execution = Execution(
                 pair_id=data.pair_id,
-                fill_id=data.fill_id,
+                decision_id=data.decision_id,
                 order_id=data.order_id,
                 trade_id=trade.trade_id,
                 side=data.side,

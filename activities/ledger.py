@@ -1,7 +1,8 @@
 """Ledger writes as activities.
 
-Invariant: every write is idempotent by its natural key (fill id, pair + fill, order hash, alert
-dedup key), so a retried activity never writes a row twice. The synchronous ledger runs in a
+Invariant: every write is idempotent by its natural key (pair + decision id for an intent or an
+outcome, pair + fill id for a skipped fill, the dedup key for an alert), so a retried activity
+never writes a row twice. The synchronous ledger runs in a
 thread so the worker's event loop never blocks on the database.
 """
 
@@ -29,7 +30,7 @@ class LedgerActivities:
 
     @activity.defn(name="record_skips")
     async def record_skips(self, data: RecordSkipsInput) -> RecordResult:
-        """Record fills a pair decided not to mirror, with the reason."""
+        """Record fills a pair decided not to mirror, with the reason and their source order."""
         written = 0
         for skip in data.skips:
             created = await asyncio.to_thread(
@@ -39,13 +40,14 @@ class LedgerActivities:
                 skip.token_id,
                 skip.side,
                 skip.reason,
+                skip.order_hash,
             )
             written += int(created)
         return RecordResult(written=written)
 
     @activity.defn(name="record_intent")
     async def record_intent(self, data: RecordIntentInput) -> RecordResult:
-        """Record an order before it is sent (keyed by pair and fill)."""
+        """Record an order before it is sent (keyed by pair and decision)."""
         created = await asyncio.to_thread(self._ledger.record_intent, data.intent)
         return RecordResult(written=int(created))
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 
 from adapters.ledger.ledger import ORDER_KEY, dialect_insert, pair_values
-from adapters.ledger.records import FillRecord, OrderEntry, PairRecord
+from adapters.ledger.records import FillRecord, OrderEntry, PairRecord, source_order_of
 from adapters.ledger.tables import MIRROR_ORDERS, PAIRS, SOURCE_FILLS
 from adapters.ledger.types import utcnow
 
@@ -67,6 +67,7 @@ def _fill_row(fill: FillRecord, now: datetime) -> Row:
         "side": fill.side.value,
         "exchange": fill.exchange.value,
         "detected_at": fill.detected_at or now,
+        "order_hash": source_order_of(fill.order_hash),
     }
 
 
@@ -76,5 +77,6 @@ def _order_row(entry: OrderEntry) -> Row:
         side=entry.side.value,
         status=entry.status.value,
         order_type=entry.order_type.value if entry.order_type else None,
+        order_hash=source_order_of(entry.order_hash),
     )
     return row

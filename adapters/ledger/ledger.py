@@ -45,6 +45,7 @@ from adapters.ledger.records import (
     OrderRecord,
     OrderStatus,
     PairRecord,
+    source_order_of,
 )
 from adapters.ledger.tables import ALERTS, CLAIMS, EXECUTIONS, MIRROR_ORDERS, PAIRS, SOURCE_FILLS
 from adapters.ledger.types import as_utc, utcnow
@@ -85,12 +86,14 @@ class Ledger(LedgerReader):
         with self._engine.begin() as connection:
             return _changed(connection, stmt)
 
-    def _order(self, connection: Connection, pair_id: str, fill_id: str) -> OrderRecord:
+    def _order(self, connection: Connection, pair_id: str, decision_id: str) -> OrderRecord:
         c = MIRROR_ORDERS.c
-        query = select(MIRROR_ORDERS).where(c.pair_id == pair_id, c.fill_id == fill_id)
+        query = select(MIRROR_ORDERS).where(c.pair_id == pair_id, c.decision_id == decision_id)
         row = connection.execute(query).mappings().first()
         if row is None:
-            raise UnknownOrderError(f"no mirror order for pair {pair_id!r} and fill {fill_id!r}")
+            raise UnknownOrderError(
+                f"no mirror order for pair {pair_id!r} and decision {decision_id!r}"
+            )
         return OrderRecord.model_validate(row)
 
     # -- registry ---------------------------------------------------------------------------
@@ -148,14 +151,18 @@ class Ledger(LedgerReader):
             side=fill.side.value,
             exchange=fill.exchange.value,
             detected_at=fill.detected_at or self._now(),
+            order_hash=source_order_of(fill.order_hash),
         )
         stmt = self._insert(SOURCE_FILLS).values(**values)
         new = stmt.excluded
+        # A fill id names the tx and the maker's order, not the log: a reorg may bring the fill
+        # back in another block and at another log index, and it is read from there on.
         stmt = stmt.on_conflict_do_update(
             index_elements=[SOURCE_FILLS.c.fill_id],
             set_={
                 "retracted_at": null(),
                 "block_number": new.block_number,
+                "log_index": new.log_index,
                 "block_time": new.block_time,
                 "detected_at": new.detected_at,
             },
@@ -176,7 +183,8 @@ class Ledger(LedgerReader):
         now = self._now()
         stmt = self._insert(MIRROR_ORDERS).values(
             pair_id=intent.pair_id,
-            fill_id=intent.fill_id,
+            decision_id=intent.decision_id,
+            order_hash=source_order_of(intent.decision_id),
             token_id=intent.token_id,
             side=intent.side.value,
             status=OrderStatus.INTENT.value,
@@ -190,13 +198,21 @@ class Ledger(LedgerReader):
         return self._write(stmt.on_conflict_do_nothing(index_elements=ORDER_KEY))
 
     def record_skip(
-        self, pair_id: str, fill_id: str, token_id: str, side: Side, reason: str
+        self,
+        pair_id: str,
+        fill_id: str,
+        token_id: str,
+        side: Side,
+        reason: str,
+        order_hash: str = "",
     ) -> bool:
-        """Record that a pair chose not to mirror a fill; True if written. Never hides a post."""
+        """Record that a pair chose not to mirror a source fill; True if written. Never hides a
+        post. The skip is kept under the fill's id as its decision id."""
         now = self._now()
         stmt = self._insert(MIRROR_ORDERS).values(
             pair_id=pair_id,
-            fill_id=fill_id,
+            decision_id=fill_id,
+            order_hash=source_order_of(order_hash),
             token_id=token_id,
             side=Side(side).value,
             status=OrderStatus.SKIPPED.value,
@@ -213,7 +229,7 @@ class Ledger(LedgerReader):
         return self._write(stmt)
 
     def mark_posted(
-        self, pair_id: str, fill_id: str, order_id: str, limit_price: Decimal | None = None
+        self, pair_id: str, decision_id: str, order_id: str, limit_price: Decimal | None = None
     ) -> bool:
         """Record that the flow's order (or a re-priced remainder) reached the CLOB; True if new."""
         c = MIRROR_ORDERS.c
@@ -222,7 +238,7 @@ class Ledger(LedgerReader):
             changes["limit_price"] = limit_price
         stmt = update(MIRROR_ORDERS).where(
             c.pair_id == pair_id,
-            c.fill_id == fill_id,
+            c.decision_id == decision_id,
             or_(
                 c.status == OrderStatus.INTENT.value,
                 and_(c.status == OrderStatus.POSTED.value, c.order_id.is_distinct_from(order_id)),
@@ -231,7 +247,7 @@ class Ledger(LedgerReader):
         with self._engine.begin() as connection:
             if _changed(connection, stmt.values(**changes, updated_at=self._now())):
                 return True
-            self._order(connection, pair_id, fill_id)  # raises when no intent was recorded
+            self._order(connection, pair_id, decision_id)  # raises when no intent was recorded
             return False
 
     def record_outcome(self, pair_id: str, report: MirrorReport) -> bool:
@@ -239,7 +255,8 @@ class Ledger(LedgerReader):
         now = self._now()
         stmt = self._insert(MIRROR_ORDERS).values(
             pair_id=pair_id,
-            fill_id=report.fill_id,
+            decision_id=report.decision_id,
+            order_hash=source_order_of(report.decision_id),
             token_id=report.token_id,
             side=report.side.value,
             status=OrderStatus.from_outcome(report.outcome).value,
@@ -331,7 +348,7 @@ class Ledger(LedgerReader):
         return self._write(stmt.values(delivered_at=self._now()))
 
 
-ORDER_KEY = [MIRROR_ORDERS.c.pair_id, MIRROR_ORDERS.c.fill_id]  # a mirror order's natural key
+ORDER_KEY = [MIRROR_ORDERS.c.pair_id, MIRROR_ORDERS.c.decision_id]  # a mirror order's natural key
 _OUTCOME_COLUMNS = (
     "status",
     "reason",

@@ -179,10 +179,10 @@ class LedgerReader:
         row = self._first(query.order_by(c.block_number.desc(), c.log_index.desc()).limit(1))
         return FillCursor(block=row["block_number"], log_index=row["log_index"]) if row else None
 
-    def get_order(self, pair_id: str, fill_id: str) -> OrderRecord | None:
-        """Return the mirror order of one pair for one source fill."""
+    def get_order(self, pair_id: str, decision_id: str) -> OrderRecord | None:
+        """Return a pair's mirror order of one decision (or its skip of one source fill)."""
         c = MIRROR_ORDERS.c
-        query = select(MIRROR_ORDERS).where(c.pair_id == pair_id, c.fill_id == fill_id)
+        query = select(MIRROR_ORDERS).where(c.pair_id == pair_id, c.decision_id == decision_id)
         row = self._first(query)
         return OrderRecord.model_validate(row) if row else None
 
@@ -193,12 +193,16 @@ class LedgerReader:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = DEFAULT_LIMIT,
+        order_hash: str | None = None,
     ) -> list[OrderRecord]:
-        """Return mirror orders, newest first, filtered by pair, state and creation time."""
+        """Return mirror orders, newest first, filtered by pair, state, creation time and source
+        order (its decisions and skipped fills)."""
         c = MIRROR_ORDERS.c
         query = select(MIRROR_ORDERS).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
         if pair_id is not None:
             query = query.where(c.pair_id == pair_id)
+        if order_hash is not None:
+            query = query.where(c.order_hash == order_hash.lower())
         if statuses is not None:
             query = query.where(c.status.in_([OrderStatus(s).value for s in statuses]))
         if since is not None:
@@ -208,16 +212,19 @@ class LedgerReader:
         return [OrderRecord.model_validate(row) for row in self._all(query)]
 
     def list_executions(
-        self, pair_id: str | None = None, fill_id: str | None = None, limit: int = DEFAULT_LIMIT
+        self,
+        pair_id: str | None = None,
+        decision_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
     ) -> list[Execution]:
-        """Return the follower's trades, oldest first, for a pair and/or one source fill."""
+        """Return the follower's trades, oldest first, for a pair and/or one mirror decision."""
         c = EXECUTIONS.c
         query = select(*columns_of(EXECUTIONS, Execution))
         query = query.order_by(c.executed_at, c.order_id, c.trade_id).limit(limit)
         if pair_id is not None:
             query = query.where(c.pair_id == pair_id)
-        if fill_id is not None:
-            query = query.where(c.fill_id == fill_id)
+        if decision_id is not None:
+            query = query.where(c.decision_id == decision_id)
         return [Execution.model_validate(row) for row in self._all(query)]
 
     def get_claim(self, follower: str, condition_id: str) -> ClaimRecord | None:

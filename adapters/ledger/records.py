@@ -6,10 +6,14 @@ Invariants:
 - States only move forward. A mirror order goes intent -> posted -> one terminal state; a claim goes
   waiting -> sent -> one terminal state. Terminal rows are never rewritten.
 - Money and shares are integer micro-units, prices `Decimal`, timestamps aware UTC.
+- A mirror order is keyed by (pair, decision id): a mirror decision's id, or for a source fill
+  the pair skipped, the fill's id. Its `order_hash` is the source order's hash or "" (see
+  `source_order_of`), never anything else.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum, unique
@@ -33,7 +37,7 @@ from projectk.models import (
 
 @unique
 class OrderStatus(StrEnum):
-    """Where one mirror order flow (one pair, one source fill) stands in the ledger."""
+    """Where one mirror decision (or one skipped source fill) of a pair stands in the ledger."""
 
     INTENT = "intent"  # decided and recorded; not yet known to the CLOB
     POSTED = "posted"  # sent to the CLOB (order_id set); being followed
@@ -56,6 +60,16 @@ class OrderStatus(StrEnum):
 
 
 TERMINAL_ORDER_STATUSES = tuple(s.value for s in OrderStatus if s.is_terminal)
+
+_ORDER_HASH = re.compile(r"0x[0-9a-f]{64}")
+
+
+def source_order_of(key: str) -> str:
+    """Return the source order hash a decision id (or an order key) names, else ""."""
+    # A decision id is the source order's key, "/n" after it for the n-th top-up. An order
+    # without a hash is keyed by its first fill's id, which names no order.
+    head = key.split("/", 1)[0].lower()
+    return head if _ORDER_HASH.fullmatch(head) else ""
 
 
 TERMINAL_CLAIM_STATUSES = tuple(s.value for s in ClaimStatus if s.is_terminal)
@@ -83,11 +97,12 @@ class FillRecord(SourceFill):
 
 
 class OrderEntry(Frozen):
-    """One mirror order flow (one pair, one source fill) as the ledger keeps it, without the row
-    id the ledger gives it: what a bulk load takes."""
+    """One mirror decision (or skipped source fill) of a pair as the ledger keeps it, without the
+    row id the ledger gives it: what a bulk load takes."""
 
     pair_id: str
-    fill_id: str
+    decision_id: str  # the source order hash, "<hash>/n" for a top-up, a skipped fill's id
+    order_hash: str = ""  # the source order; "" when unknown
     token_id: str
     side: Side
     status: OrderStatus
@@ -105,7 +120,7 @@ class OrderEntry(Frozen):
 
 
 class OrderRecord(OrderEntry):
-    """The ledger's view of one mirror order flow (one pair, one source fill)."""
+    """The ledger's view of one mirror decision (or skipped source fill) of a pair."""
 
     id: int
 
@@ -114,7 +129,7 @@ class Execution(Frozen):
     """One trade of a follower's order on the CLOB; (order_id, trade_id) identifies it."""
 
     pair_id: str
-    fill_id: str
+    decision_id: str  # the mirror decision whose order traded
     order_id: str  # the order hash this trade filled (one flow may post several)
     trade_id: str
     side: Side

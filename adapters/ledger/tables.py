@@ -2,8 +2,12 @@
 
 Invariants:
 - Each table has a natural key the writes conflict on: pairs.pair_id, source_fills.fill_id,
-  mirror_orders (pair_id, fill_id), executions (order_id, trade_id), claims (follower,
+  mirror_orders (pair_id, decision_id), executions (order_id, trade_id), claims (follower,
   condition_id), alerts.dedup_key. A retried write lands on the same row.
+- A mirror_orders row is one mirror decision of a pair (decision id: the source order hash,
+  "<hash>/n" for its n-th top-up) or one source fill the pair skipped (decision id: that fill's
+  id). `order_hash` names the source order in both cases; it is a 0x hash or '' (rows and fills
+  recorded before migration 0003, fills without one).
 - Money and share columns are BIGINT micro-units; prices are exact decimal text; timestamps are
   aware UTC (`UtcDateTime`). State columns hold the string values of the enums in `records`.
 - Constraint names follow `NAMING_CONVENTION`, so later migrations can name what they alter.
@@ -48,6 +52,7 @@ LEDGER_METADATA = MetaData(naming_convention=NAMING_CONVENTION)
 
 ADDRESS = 42  # 0x + 40 hex digits
 HASH = 66  # 0x + 64 hex digits
+FILL_ID = 140  # "<tx hash>:<order hash>" is 133, plus a "#n" for a later fill of one order in a tx
 TOKEN = 80  # a uint256 in decimal has at most 78 digits
 STATE = 16
 CONFIG_JSON = JSON().with_variant(JSONB(), "postgresql")
@@ -64,6 +69,13 @@ def _time(*, nullable: bool = False, index: bool = False) -> Any:
 
 def _text(length: int, *, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=String(length), nullable=nullable, index=index)
+
+
+def _order_hash() -> Any:
+    # The source order a fill or decision belongs to; '' when unknown (see the invariants).
+    return Field(
+        default="", sa_type=String(HASH), nullable=False, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class LedgerModel(SQLModel, registry=registry(metadata=LEDGER_METADATA)):
@@ -95,7 +107,8 @@ class SourceFillRow(LedgerModel, table=True):
     __tablename__ = "source_fills"
     __table_args__ = (Index("ix_source_fills_wallet_block", "wallet", "block_number", "log_index"),)
 
-    fill_id: str = Field(sa_type=String(100), primary_key=True)  # "<tx hash>:<log index>"
+    fill_id: str = Field(sa_type=String(FILL_ID), primary_key=True)  # "<tx hash>:<order hash>"
+    order_hash: str = _order_hash()
     wallet: str = _text(ADDRESS)
     side: str = _text(4)
     token_id: str = _text(TOKEN, index=True)
@@ -113,11 +126,12 @@ class SourceFillRow(LedgerModel, table=True):
 
 
 class MirrorOrderRow(LedgerModel, table=True):
-    """One mirror order flow per (pair, source fill): its intent, state and totals."""
+    """One mirror decision per (pair, decision id), or one skipped source fill: its intent, state
+    and totals."""
 
     __tablename__ = "mirror_orders"
     __table_args__ = (
-        UniqueConstraint("pair_id", "fill_id"),
+        UniqueConstraint("pair_id", "decision_id"),
         UniqueConstraint("order_id"),
         Index("ix_mirror_orders_pair_created", "pair_id", "created_at"),
         Index("ix_mirror_orders_status_created", "status", "created_at"),
@@ -125,7 +139,8 @@ class MirrorOrderRow(LedgerModel, table=True):
 
     id: int | None = Field(default=None, sa_type=Integer, primary_key=True)
     pair_id: str = _text(64)
-    fill_id: str = _text(100)
+    decision_id: str = _text(FILL_ID)  # a skipped fill's id is as long as a fill id
+    order_hash: str = _order_hash()
     token_id: str = _text(TOKEN)
     side: str = _text(4)
     status: str = _text(STATE)  # an OrderStatus value
@@ -148,15 +163,15 @@ class ExecutionRow(LedgerModel, table=True):
     __tablename__ = "executions"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["pair_id", "fill_id"], ["mirror_orders.pair_id", "mirror_orders.fill_id"]
+            ["pair_id", "decision_id"], ["mirror_orders.pair_id", "mirror_orders.decision_id"]
         ),
-        Index("ix_executions_pair_fill", "pair_id", "fill_id"),
+        Index("ix_executions_pair_decision", "pair_id", "decision_id"),
     )
 
     order_id: str = Field(sa_type=String(HASH), primary_key=True)
     trade_id: str = Field(sa_type=String(100), primary_key=True)
     pair_id: str = _text(64)
-    fill_id: str = _text(100)
+    decision_id: str = _text(FILL_ID)
     side: str = _text(4)
     shares_micro: int = _micro()
     price: Decimal = Field(sa_type=DecimalText, nullable=False)

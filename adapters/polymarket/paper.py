@@ -4,7 +4,7 @@ Invariants:
 - The simulation is a pure function of the order and the book it is given; in paper mode the book
   is the CLOB's current public book (`ClobBooks`), or the source's own price
   (`ReferencePriceBook`) when no CLOB is configured.
-- The paper order id is derived from the pair, fill and round, so one intent is one paper order.
+- The paper order id is derived from the pair, decision and round, so one intent is one paper order.
 - Paper trades are recorded like real ones, with status PAPER and no transaction hash.
 """
 
@@ -83,12 +83,12 @@ class PaperVenue:
         return await self._books.quote(data)
 
     async def sign(self, data: SignOrderInput) -> SignedOrder:
-        """Return an unsigned paper order whose id derives from the pair, fill and round."""
+        """Return an unsigned paper order whose id derives from the pair, decision and round."""
         intent = data.intent
         amounts = order_amounts(
             intent.side, intent.shares_micro, intent.limit_price, data.tick_size, data.order_type
         )
-        seed = f"paper:{intent.pair_id}:{intent.fill_id}:{data.round}"
+        seed = f"paper:{intent.pair_id}:{intent.decision_id}:{data.round}"
         return SignedOrder(
             order_id=f"0x{hashlib.sha256(seed.encode()).hexdigest()}",
             order_type=data.order_type,

@@ -103,10 +103,17 @@ def make_config(pair_id: str = "p1", **changes: object) -> PairConfig:
     return PairConfig.model_validate(values)
 
 
+def order_hash(block: int, log_index: int = 0) -> str:
+    """Return the hash of the source order filled at (block, log index) by `make_fill`."""
+    return f"0x{block:056x}{log_index:08x}"
+
+
 def make_fill(log_index: int = 0, block: int = 100, **changes: object) -> SourceFill:
-    """Return a source fill of SOURCE at (block, log index)."""
+    """Return a source fill of SOURCE at (block, log index), of an order of its own."""
+    order = str(changes.pop("order_hash", order_hash(block, log_index)))
     values: dict[str, object] = {
-        "fill_id": f"0x{block:064x}:{log_index}",
+        "fill_id": f"0x{block:064x}:{order}",
+        "order_hash": order,
         "wallet": SOURCE,
         "side": Side.BUY,
         "token_id": TOKEN,
@@ -123,11 +130,12 @@ def make_fill(log_index: int = 0, block: int = 100, **changes: object) -> Source
     return SourceFill.model_validate(values)
 
 
-def make_intent(fill: SourceFill, pair_id: str = "p1") -> OrderIntent:
-    """Return the intent of mirroring `fill` at a 1-cent worse limit."""
+def make_intent(fill: SourceFill, pair_id: str = "p1", top_up: int = 1) -> OrderIntent:
+    """Return the intent of the `top_up`-th mirror decision of `fill`'s source order (1: the
+    first), at a 1-cent worse limit."""
     return OrderIntent(
         pair_id=pair_id,
-        fill_id=fill.fill_id,
+        decision_id=fill.order_key if top_up == 1 else f"{fill.order_key}/{top_up}",
         token_id=fill.token_id,
         side=fill.side,
         shares_micro=fill.shares_micro,

@@ -28,7 +28,7 @@ def _outcome(
     ledger.record_outcome(
         pair_id,
         MirrorReport(
-            fill_id=f"f{n}",
+            decision_id=f"f{n}",
             outcome=outcome,
             token_id=token_id,
             side=side,

@@ -27,7 +27,8 @@ def _recorded(fill: SourceFill) -> FillRecord:
 def _filled(fill: SourceFill, pair_id: str = "p1") -> OrderEntry:
     return OrderEntry(
         pair_id=pair_id,
-        fill_id=fill.fill_id,
+        decision_id=fill.order_key,
+        order_hash=fill.order_hash,
         token_id=fill.token_id,
         side=fill.side,
         status=OrderStatus.FILLED,
@@ -63,7 +64,7 @@ def test_loaded_history_reads_back_as_written(ledger: Ledger) -> None:
     )
     assert ledger.list_pairs(include_removed=True) == pairs
     assert ledger.get_fill(fills[1].fill_id) == _recorded(fills[1])
-    order = ledger.get_order("p1", fills[2].fill_id)
+    order = ledger.get_order("p1", fills[2].order_key)
     assert order is not None
     assert OrderEntry.model_validate(order.model_dump(exclude={"id"})) == _filled(fills[2])
 
@@ -71,13 +72,13 @@ def test_loaded_history_reads_back_as_written(ledger: Ledger) -> None:
 def test_a_repeated_load_keeps_the_rows_already_there(ledger: Ledger) -> None:
     fill = make_fill()
     ledger.record_intent(make_intent(fill))
-    before = ledger.get_order("p1", fill.fill_id)
+    before = ledger.get_order("p1", fill.order_key)
     assert before is not None and before.status is OrderStatus.INTENT
     record = OrderRecord(id=999, **_filled(fill).model_dump())  # a record's id is not loaded
     for _ in range(2):
         load_history(ledger.engine, fills=[_recorded(fill)], orders=[record, _filled(fill, "p2")])
-    assert ledger.get_order("p1", fill.fill_id) == before
-    loaded = ledger.get_order("p2", fill.fill_id)
+    assert ledger.get_order("p1", fill.order_key) == before
+    loaded = ledger.get_order("p2", fill.order_key)
     assert loaded is not None and loaded.id != 999
     assert len(ledger.list_fills()) == 1
 

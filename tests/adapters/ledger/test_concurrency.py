@@ -68,14 +68,15 @@ def test_racing_order_writes_write_one_row(ledger: Ledger) -> None:
     ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
     fill = make_fill()
     assert race(lambda: ledger.record_intent(make_intent(fill))).count(True) == 1
-    report = MirrorReport(fill_id=fill.fill_id, outcome=MirrorOutcome.UNFILLED, reason="killed")
+    decision = fill.order_hash
+    report = MirrorReport(decision_id=decision, outcome=MirrorOutcome.UNFILLED, reason="killed")
     assert race(lambda: ledger.record_outcome("p1", report)).count(True) == 1
-    order = ledger.get_order("p1", fill.fill_id)
+    order = ledger.get_order("p1", decision)
     assert order is not None and order.status is OrderStatus.UNFILLED
     assert rows(ledger, MIRROR_ORDERS) == 1
     trade = Execution(
         pair_id="p1",
-        fill_id=fill.fill_id,
+        decision_id=decision,
         order_id="0x" + "ab" * 32,
         trade_id="t1",
         side=fill.side,

@@ -33,7 +33,15 @@ from projectk.models import (
     SizingMode,
     SourceFill,
 )
-from tests.adapters.ledger.conftest import FOLLOWER, T0, Clock, make_config, make_fill, make_intent
+from tests.adapters.ledger.conftest import (
+    FOLLOWER,
+    T0,
+    Clock,
+    make_config,
+    make_fill,
+    make_intent,
+    order_hash,
+)
 
 ORDER_HASH = "0x" + "ab" * 32
 CONDITION = "0x" + "cd" * 32
@@ -45,8 +53,9 @@ def rows(ledger: Ledger, table: Table) -> int:
 
 
 def filled(fill: SourceFill, **changes: object) -> MirrorReport:
+    # The report of the first mirror decision of `fill`'s source order.
     values: dict[str, object] = {
-        "fill_id": fill.fill_id,
+        "decision_id": fill.order_key,
         "outcome": MirrorOutcome.FILLED,
         "token_id": fill.token_id,
         "side": fill.side,
@@ -115,6 +124,7 @@ def test_record_fill_once_and_exactly(ledger: Ledger) -> None:
     assert stored is not None and stored.price == price and str(stored.price) == str(price)
     assert stored.block_time == T0 and stored.block_time.tzinfo == UTC
     assert stored.detected_at == T0 and stored.exchange == fill.exchange
+    assert stored.order_hash == fill.order_hash and len(stored.fill_id) == 133
 
 
 def test_fills_after_a_cursor_in_chain_order_without_retracted(ledger: Ledger) -> None:
@@ -136,24 +146,39 @@ def test_fills_after_a_cursor_in_chain_order_without_retracted(ledger: Ledger) -
     assert len(ledger.list_fills()) == 4
 
 
+def test_a_fill_back_at_another_log_index_is_read_from_there(ledger: Ledger) -> None:
+    # The fill id names the tx and the maker's order: a reorg may re-include the same fill in
+    # another block at another log index, and the pairs must read it at its new place.
+    fill = make_fill(3, 100)
+    ledger.record_fill(fill)
+    ledger.retract_fill(fill.fill_id)
+    moved = fill.model_copy(update={"block_number": 104, "log_index": 9})
+    assert ledger.record_fill(moved) is True
+    [back] = ledger.fills_after(fill.wallet, FillCursor(block=100, log_index=3))
+    assert (back.fill_id, back.block_number, back.log_index) == (fill.fill_id, 104, 9)
+    assert ledger.latest_fill_cursor(fill.wallet) == FillCursor(block=104, log_index=9)
+
+
 def test_order_flow_is_idempotent_at_every_step(ledger: Ledger, clock: Clock) -> None:
     ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
     fill = make_fill()
+    decision = fill.order_hash  # the first mirror decision of the fill's source order
     assert ledger.record_intent(make_intent(fill)) is True
     assert ledger.record_intent(make_intent(fill)) is False
     clock.advance()
-    assert ledger.mark_posted("p1", fill.fill_id, ORDER_HASH) is True
-    posted = ledger.get_order("p1", fill.fill_id)
+    assert ledger.mark_posted("p1", decision, ORDER_HASH) is True
+    posted = ledger.get_order("p1", decision)
     clock.advance()
-    assert ledger.mark_posted("p1", fill.fill_id, ORDER_HASH) is False
-    assert ledger.get_order("p1", fill.fill_id) == posted
+    assert ledger.mark_posted("p1", decision, ORDER_HASH) is False
+    assert ledger.get_order("p1", decision) == posted
     assert ledger.record_outcome("p1", filled(fill)) is True
-    done = ledger.get_order("p1", fill.fill_id)
+    done = ledger.get_order("p1", decision)
     clock.advance()
     assert ledger.record_outcome("p1", filled(fill)) is False
-    assert ledger.get_order("p1", fill.fill_id) == done
+    assert ledger.get_order("p1", decision) == done
     assert rows(ledger, MIRROR_ORDERS) == 1
     assert done is not None and done.status is OrderStatus.FILLED
+    assert (done.decision_id, done.order_hash) == (decision, fill.order_hash)
     assert (done.order_id, done.filled_shares_micro, done.fee_micro) == (ORDER_HASH, 10 * MICRO, 12)
     assert done.limit_price == Decimal("0.51") and done.intended_shares_micro == 10 * MICRO
 
@@ -161,15 +186,17 @@ def test_order_flow_is_idempotent_at_every_step(ledger: Ledger, clock: Clock) ->
 def test_terminal_outcome_is_never_overwritten(ledger: Ledger) -> None:
     ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
     fill = make_fill()
+    decision = fill.order_hash
     ledger.record_intent(make_intent(fill))
-    ledger.mark_posted("p1", fill.fill_id, ORDER_HASH)
+    ledger.mark_posted("p1", decision, ORDER_HASH)
     ledger.record_outcome("p1", filled(fill))
     late_failure = filled(fill, outcome=MirrorOutcome.FAILED, reason="late", filled_shares_micro=0)
     assert ledger.record_outcome("p1", late_failure) is False
     assert ledger.record_intent(make_intent(fill)) is False
-    assert ledger.record_skip("p1", fill.fill_id, fill.token_id, fill.side, "late") is False
-    assert ledger.mark_posted("p1", fill.fill_id, "0x" + "ef" * 32) is False
-    order = ledger.get_order("p1", fill.fill_id)
+    # A skip under the same key (never sent by a pair, which skips fills) changes nothing.
+    assert ledger.record_skip("p1", decision, fill.token_id, fill.side, "late") is False
+    assert ledger.mark_posted("p1", decision, "0x" + "ef" * 32) is False
+    order = ledger.get_order("p1", decision)
     assert order is not None and order.status is OrderStatus.FILLED and order.reason == ""
     assert order.order_id == ORDER_HASH and order.filled_shares_micro == 10 * MICRO
 
@@ -178,16 +205,46 @@ def test_a_skip_never_hides_a_posted_order(ledger: Ledger) -> None:
     ledger.upsert_pair(make_config(), PairStatus.ACTIVE)
     fill, other = make_fill(0), make_fill(1)
     ledger.record_intent(make_intent(fill))
-    ledger.mark_posted("p1", fill.fill_id, ORDER_HASH)
-    assert ledger.record_skip("p1", fill.fill_id, fill.token_id, fill.side, "guard") is False
-    order = ledger.get_order("p1", fill.fill_id)
+    ledger.mark_posted("p1", fill.order_key, ORDER_HASH)
+    assert ledger.record_skip("p1", fill.order_key, fill.token_id, fill.side, "guard") is False
+    order = ledger.get_order("p1", fill.order_key)
     assert order is not None and order.status is OrderStatus.POSTED
     ledger.record_intent(make_intent(other))
-    assert ledger.record_skip("p1", other.fill_id, other.token_id, other.side, "slippage")
-    assert ledger.record_skip("p1", other.fill_id, other.token_id, other.side, "slippage") is False
-    skipped = ledger.get_order("p1", other.fill_id)
+    assert ledger.record_skip("p1", other.order_key, other.token_id, other.side, "slippage")
+    assert not ledger.record_skip("p1", other.order_key, other.token_id, other.side, "slippage")
+    skipped = ledger.get_order("p1", other.order_key)
     assert skipped is not None
     assert (skipped.status, skipped.reason) == (OrderStatus.SKIPPED, "slippage")
+
+
+def test_skips_are_kept_per_fill_and_decisions_per_source_order(ledger: Ledger) -> None:
+    # Two fills of one source order: the first skipped, the second mirrored, then a top-up.
+    first, second = make_fill(0, 100), make_fill(1, 101, order_hash=order_hash(100))
+    assert first.order_hash == second.order_hash != ""
+    assert ledger.record_skip(
+        "p1", first.fill_id, first.token_id, first.side, "below minimum", first.order_hash
+    )
+    assert ledger.record_intent(make_intent(second)) is True
+    assert ledger.record_intent(make_intent(second, top_up=2)) is True
+    orders = ledger.list_orders(order_hash=first.order_hash)
+    assert [(o.decision_id, o.status) for o in reversed(orders)] == [
+        (first.fill_id, OrderStatus.SKIPPED),
+        (first.order_hash, OrderStatus.INTENT),
+        (f"{first.order_hash}/2", OrderStatus.INTENT),
+    ]
+    assert {o.order_hash for o in orders} == {first.order_hash}
+    assert ledger.list_orders(order_hash=make_fill(5).order_hash) == []
+
+
+def test_order_hash_is_a_source_order_hash_or_empty(ledger: Ledger) -> None:
+    # A fill without an order hash is its own order, keyed by its fill id: no hash to name.
+    legacy = make_fill(2, order_hash="", fill_id="0x" + "9" * 64 + ":2")
+    assert ledger.record_fill(legacy)
+    stored = ledger.get_fill(legacy.fill_id)
+    assert stored is not None and stored.order_hash == ""
+    ledger.record_intent(make_intent(legacy))
+    ledger.record_skip("p1", "0xabc:3", legacy.token_id, legacy.side, "late", legacy.order_key)
+    assert {o.order_hash for o in ledger.list_orders()} == {""}
 
 
 def test_outcome_without_intent_and_order_queries(ledger: Ledger, clock: Clock) -> None:
@@ -197,7 +254,10 @@ def test_outcome_without_intent_and_order_queries(ledger: Ledger, clock: Clock) 
     assert ledger.record_outcome("p1", failed) is True
     clock.advance(60)
     ledger.record_skip("p1", second.fill_id, second.token_id, second.side, "buys only")
-    assert [o.fill_id for o in ledger.list_orders(pair_id="p1")] == [second.fill_id, first.fill_id]
+    assert [o.decision_id for o in ledger.list_orders(pair_id="p1")] == [
+        second.fill_id,
+        first.order_hash,
+    ]
     assert [o.reason for o in ledger.list_orders(statuses=[OrderStatus.FAILED])] == [
         "market closed"
     ]
@@ -208,7 +268,7 @@ def test_outcome_without_intent_and_order_queries(ledger: Ledger, clock: Clock) 
 
 def test_posting_without_intent_is_an_error(ledger: Ledger) -> None:
     with pytest.raises(UnknownOrderError):
-        ledger.mark_posted("p1", "0xabc:1", ORDER_HASH)
+        ledger.mark_posted("p1", "0x" + "0" * 64, ORDER_HASH)
 
 
 def test_orders_do_not_wait_for_the_registry(ledger: Ledger) -> None:
@@ -222,7 +282,7 @@ def test_executions_once_and_tx_hash_added_later(ledger: Ledger) -> None:
     ledger.record_intent(make_intent(fill))
     trade = Execution(
         pair_id="p1",
-        fill_id=fill.fill_id,
+        decision_id=fill.order_hash,
         order_id=ORDER_HASH,
         trade_id="trade-1",
         side=fill.side,
@@ -238,8 +298,10 @@ def test_executions_once_and_tx_hash_added_later(ledger: Ledger) -> None:
     assert ledger.record_execution(settled) is False
     assert ledger.record_execution(trade) is False  # a later call without it keeps the hash
     assert ledger.list_executions(pair_id="p1") == [settled]
+    assert ledger.list_executions(decision_id=fill.order_hash) == [settled]
+    assert ledger.list_executions(decision_id=fill.fill_id) == []
     assert rows(ledger, EXECUTIONS) == 1
-    orphan = trade.model_copy(update={"fill_id": "0xnone:0", "trade_id": "trade-2"})
+    orphan = trade.model_copy(update={"decision_id": "0xnone", "trade_id": "trade-2"})
     with pytest.raises(IntegrityError):
         ledger.record_execution(orphan)
 
