@@ -145,7 +145,8 @@ class Ledger(LedgerReader):
     # -- source fills -----------------------------------------------------------------------
 
     def record_fill(self, fill: SourceFill) -> bool:
-        """Record a source fill; True if it is new (or back after a reorg had retracted it)."""
+        """Record a source fill; True if it is new, back after a reorg had retracted it, or moved
+        to another block or log index."""
         values = fill.model_dump()
         values.update(
             side=fill.side.value,
@@ -154,19 +155,25 @@ class Ledger(LedgerReader):
             order_hash=source_order_of(fill.order_hash),
         )
         stmt = self._insert(SOURCE_FILLS).values(**values)
-        new = stmt.excluded
-        # A fill id names the tx and the maker's order, not the log: a reorg may bring the fill
-        # back in another block and at another log index, and it is read from there on.
+        new, c = stmt.excluded, SOURCE_FILLS.c
+        # A fill id names the tx and the maker's order, not the log: a reorg may bring the same
+        # fill back in another block at another log index (retracted meanwhile or not), and it
+        # is read from its new place. A retracted fill counts as detected again.
+        retracted = c.retracted_at.is_not(None)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[SOURCE_FILLS.c.fill_id],
+            index_elements=[c.fill_id],
             set_={
                 "retracted_at": null(),
                 "block_number": new.block_number,
                 "log_index": new.log_index,
                 "block_time": new.block_time,
-                "detected_at": new.detected_at,
+                "detected_at": case((retracted, new.detected_at), else_=c.detected_at),
             },
-            where=SOURCE_FILLS.c.retracted_at.is_not(None),
+            where=or_(
+                retracted,
+                c.block_number != new.block_number,
+                c.log_index != new.log_index,
+            ),
         )
         return self._write(stmt)
 

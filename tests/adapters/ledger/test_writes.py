@@ -157,6 +157,24 @@ def test_a_fill_back_at_another_log_index_is_read_from_there(ledger: Ledger) -> 
     [back] = ledger.fills_after(fill.wallet, FillCursor(block=100, log_index=3))
     assert (back.fill_id, back.block_number, back.log_index) == (fill.fill_id, 104, 9)
     assert ledger.latest_fill_cursor(fill.wallet) == FillCursor(block=104, log_index=9)
+    assert ledger.record_fill(moved) is False
+
+
+def test_a_fill_moved_by_a_reorg_without_a_retraction_is_moved(
+    ledger: Ledger, clock: Clock
+) -> None:
+    # The tail retracts only fills missing from the new branch: one re-included elsewhere keeps
+    # its id, and the ledger must not keep its old place.
+    fill = make_fill(3, 100)
+    ledger.record_fill(fill)
+    clock.advance()
+    moved = fill.model_copy(update={"block_number": 101, "log_index": 0, "detected_at": None})
+    assert ledger.record_fill(moved) is True
+    stored = ledger.get_fill(fill.fill_id)
+    assert stored is not None and (stored.block_number, stored.log_index) == (101, 0)
+    assert stored.detected_at == T0  # first detected then, not re-detected
+    assert ledger.record_fill(moved) is False
+    assert len(ledger.list_fills(include_retracted=True)) == 1
 
 
 def test_order_flow_is_idempotent_at_every_step(ledger: Ledger, clock: Clock) -> None:
