@@ -46,7 +46,10 @@ def test_recorded_logs_decode_to_the_traded_fills(sample: dict[str, Any]) -> Non
     for fill, raw in zip(
         fills, [r for r in sample["logs"] if r["topics"][0] == ORDER_FILLED_TOPIC], strict=True
     ):
-        assert fill.fill_id == f"{sample['tx_hash']}:{int(raw['logIndex'], 16)}"
+        order_hash = raw["topics"][1].lower()  # the maker's order (OrderFilled topic1)
+        assert fill.fill_id == f"{sample['tx_hash']}:{order_hash}"
+        assert fill.order_hash == fill.order_key == order_hash
+        assert fill.log_index == int(raw["logIndex"], 16)
         assert fill.token_id == sample["token_id"]
         assert fill.exchange is Exchange(sample["exchange"])
         assert fill.block_number == int(raw["blockNumber"], 16)
@@ -79,8 +82,23 @@ def test_other_logs_are_refused_with_a_reason(change: dict[str, Any], reason: st
         decode_order_filled(parse_log({**raw, **change}))
 
 
+TX = "0x" + "ef" * 32
+ORDER = "0x" + "ab" * 32  # the maker's order hash in `_log`
+
+
 def _log(
-    exchange: str, maker: str, taker: str, side: int, token: int, making: int, taking: int, fee: int
+    exchange: str,
+    maker: str,
+    taker: str,
+    side: int,
+    token: int,
+    making: int,
+    taking: int,
+    fee: int,
+    *,
+    order: str = ORDER,
+    log_index: int = 7,
+    block: int = 123,
 ) -> dict[str, Any]:
     data = encode(
         ["uint8", "uint256", "uint256", "uint256", "uint256", "bytes32", "bytes32"],
@@ -90,16 +108,16 @@ def _log(
         "address": exchange.lower(),
         "topics": [
             ORDER_FILLED_TOPIC,
-            "0x" + "ab" * 32,
+            order,
             "0x" + "00" * 12 + maker[2:].lower(),
             "0x" + "00" * 12 + taker[2:].lower(),
         ],
         "data": "0x" + data.hex(),
-        "blockNumber": hex(123),
+        "blockNumber": hex(block),
         "blockHash": "0x" + "cd" * 32,
         "blockTimestamp": hex(1_795_000_000),
-        "transactionHash": "0x" + "ef" * 32,
-        "logIndex": hex(7),
+        "transactionHash": TX,
+        "logIndex": hex(log_index),
         "removed": False,
     }
 
@@ -128,7 +146,8 @@ def test_any_order_filled_round_trips(
     assert (fill.shares_micro, fill.notional_micro, fill.fee_micro) == (shares, usd, fee)
     assert fill.token_id == str(token) and int(fill.token_id) == token
     assert fill.exchange is (Exchange.CTF if exchange == CTF_EXCHANGE_V2 else Exchange.NEG_RISK)
-    assert fill.fill_id == "0x" + "ef" * 32 + ":7" and fill.cursor().key() == (123, 7)
+    assert fill.fill_id == f"{TX}:{ORDER}" and fill.order_hash == ORDER
+    assert fill.cursor().key() == (123, 7)
     # exact price: price x shares gives back the pUSD amount (to 40 significant digits)
     assert abs(fill.price * shares - usd) <= Decimal(usd) * Decimal("1e-38")
     assert source_fills([parse_log(raw)], {taker}, NOW) == [] or taker == maker
@@ -146,6 +165,50 @@ def test_prices_on_a_tick_grid_are_exact(shares: int, ticks: int) -> None:
 def test_garbage_never_decodes(raw: dict[str, Any]) -> None:
     with pytest.raises(NotOrderFilled):
         decode_order_filled(parse_log(raw))
+
+
+MAKER, TAKER = "0x" + "11" * 20, "0x" + "22" * 20
+
+
+def test_a_tx_re_included_at_another_log_index_gives_the_same_fill_ids() -> None:
+    # A reorg may put the same transaction in another block, at other log indexes: its fills
+    # keep their ids, so pairs that handled them do not mirror them again.
+    other = "0x" + "cd" * 32
+    before = [
+        _log(CTF_EXCHANGE_V2, MAKER, TAKER, 0, 1, 5, 10, 0, log_index=7),
+        _log(CTF_EXCHANGE_V2, MAKER, TAKER, 0, 1, 5, 10, 0, order=other, log_index=8),
+    ]
+    after = [
+        _log(CTF_EXCHANGE_V2, MAKER, TAKER, 0, 1, 5, 10, 0, log_index=41, block=124),
+        _log(CTF_EXCHANGE_V2, MAKER, TAKER, 0, 1, 5, 10, 0, order=other, log_index=42, block=124),
+    ]
+    first = source_fills([parse_log(raw) for raw in before], None, NOW)
+    again = source_fills([parse_log(raw) for raw in after], None, NOW)
+    assert [f.fill_id for f in first] == [f.fill_id for f in again]
+    assert [f.fill_id for f in again] == [f"{TX}:{ORDER}", f"{TX}:{other}"]
+    assert [f.cursor().key() for f in again] == [(124, 41), (124, 42)]
+
+
+def test_two_fills_of_one_order_in_one_tx_are_numbered_in_log_order() -> None:
+    logs = [
+        _log(NEG_RISK_EXCHANGE_V2, MAKER, TAKER, 1, 1, 10, 4, 0, log_index=9),
+        _log(NEG_RISK_EXCHANGE_V2, MAKER, TAKER, 1, 1, 10, 6, 0, log_index=3),
+    ]
+    fills = source_fills([parse_log(raw) for raw in logs], None, NOW)
+    assert [(f.fill_id, f.log_index) for f in fills] == [
+        (f"{TX}:{ORDER}", 3),
+        (f"{TX}:{ORDER}#2", 9),
+    ]
+    assert {f.order_hash for f in fills} == {ORDER}
+    assert max(len(f.fill_id) for f in fills) <= 140  # the ledger's fill id column
+
+
+def test_hashes_in_upper_case_give_the_same_fill_id() -> None:
+    raw = _log(CTF_EXCHANGE_V2, MAKER, TAKER, 0, 1, 5, 10, 0)
+    shouted = {**raw, "transactionHash": "0x" + TX[2:].upper()}
+    shouted["topics"] = [raw["topics"][0], "0x" + ORDER[2:].upper(), *raw["topics"][2:]]
+    (fill,) = source_fills([parse_log(shouted)], None, NOW)
+    assert fill.fill_id == f"{TX}:{ORDER}" and fill.order_hash == ORDER
 
 
 def test_removed_logs_are_not_fills() -> None:

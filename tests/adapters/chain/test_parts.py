@@ -33,8 +33,10 @@ T0 = datetime(2026, 11, 21, tzinfo=UTC)
 
 
 def fill(block: int, index: int, wallet: str = WALLET) -> SourceFill:
+    order_hash = f"0x{block:056x}{index:08x}"  # a source order of its own
     return SourceFill(
-        fill_id=f"0x{block:064x}:{index}",
+        fill_id=f"0x{block:064x}:{order_hash}",
+        order_hash=order_hash,
         wallet=wallet,
         side=Side.BUY,
         token_id="1",
