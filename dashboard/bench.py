@@ -62,6 +62,7 @@ STATUSES = [OrderStatus.FILLED] * 7 + [
 ]
 TOKENS_PER_PAIR = 3
 FILLS_PER_SOURCE = 10
+TX, ORDER = 1, 2  # kinds of made-up hashes
 
 
 def address(n: int) -> str:
@@ -102,12 +103,19 @@ def _token(pair_index: int, k: int) -> str:
     return str(10**70 + pair_index * TOKENS_PER_PAIR + k)
 
 
+def _hash(kind: int, n: int) -> str:
+    # A distinct 0x hash per kind (tx, source order) and number, as long as a real one.
+    return f"0x{kind:08x}{n:056x}"
+
+
 def _fills(pairs: list[PairConfig], now: datetime) -> Iterator[FillRecord]:
     for i, config in enumerate(pairs):
         for k in range(FILLS_PER_SOURCE):
             block = 1_000_000 + i * FILLS_PER_SOURCE + k
+            tx, order = _hash(TX, block), _hash(ORDER, block)
             yield FillRecord(
-                fill_id=f"0x{block:064x}:0",
+                fill_id=f"{tx}:{order}",
+                order_hash=order,
                 wallet=config.source,
                 side=Side.BUY,
                 token_id=_token(i, k % TOKENS_PER_PAIR),
@@ -115,7 +123,7 @@ def _fills(pairs: list[PairConfig], now: datetime) -> Iterator[FillRecord]:
                 notional_micro=5_000_000,
                 price=Decimal("0.5") + Decimal(k) / 100,
                 exchange=Exchange.CTF,
-                tx_hash=f"0x{block:064x}",
+                tx_hash=tx,
                 block_number=block,
                 log_index=0,
                 block_time=now - timedelta(minutes=k),
@@ -129,13 +137,16 @@ def _orders(pairs: list[PairConfig], orders: int, now: datetime) -> Iterator[Ord
         status = STATUSES[n % len(STATUSES)]
         filled = status in (OrderStatus.FILLED, OrderStatus.PARTIAL)
         at = now - timedelta(minutes=n % (60 * 24 * 30))
+        order = _hash(ORDER, 10**9 + n)
+        skipped = status is OrderStatus.SKIPPED  # a skip is kept under the skipped fill's id
         yield OrderEntry(
             pair_id=pairs[i].pair_id,
-            fill_id=f"bench-fill-{n}",
+            decision_id=f"{_hash(TX, 10**9 + n)}:{order}" if skipped else order,
+            order_hash=order,
             token_id=_token(i, n % TOKENS_PER_PAIR),
             side=Side.SELL if n % 5 == 4 else Side.BUY,
             status=status,
-            reason="guard: price above max_price" if status is OrderStatus.SKIPPED else "",
+            reason="guard: price above max_price" if skipped else "",
             order_id=f"0x{n:064x}" if filled else None,
             intended_shares_micro=10_000_000,
             intended_notional_micro=5_000_000,

@@ -1,7 +1,10 @@
 """Rows of the dashboard's tables, as plain dicts of display strings.
 
-Invariant: amounts are formatted from integer micro-units with `format.pusd` (exact); ids and
-hashes are shown whole, so they can be copied and looked up.
+Invariants:
+- Amounts are formatted from integer micro-units with `format.pusd` (exact); ids and hashes are
+  shown whole, so they can be copied and looked up.
+- A mirror order is shown by its source order: the decision id (the source order hash, "/n"
+  after it for a top-up; a skipped source fill's own id for a skip).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from adapters.ledger import ClaimRecord, Execution, OrderRecord
 from dashboard.format import MISSING, moment, pusd, short_address
+from projectk.models import InFlight
 
 
 def order_rows(orders: Sequence[OrderRecord], with_pair: bool = False) -> list[dict[str, object]]:
@@ -29,12 +33,27 @@ def order_rows(orders: Sequence[OrderRecord], with_pair: bool = False) -> list[d
                 "Limit": str(o.limit_price) if o.limit_price is not None else MISSING,
                 "Reason": o.reason,
                 "Token": o.token_id,
-                "Source fill": o.fill_id,
+                "Source order": o.decision_id,
                 "Order hash": o.order_id or MISSING,
             }
         )
         rows.append(row)
     return rows
+
+
+def in_flight_rows(in_flight: Mapping[str, InFlight]) -> list[dict[str, object]]:
+    """Return one row per mirror a pair has in flight, oldest first, with what it holds back."""
+    return [
+        {
+            "Source order": f.decision_id,
+            "Side": f.side.value,
+            "Token": f.token_id,
+            "Reserved (pUSD)": pusd(f.reserved_micro),
+            "Started": moment(f.started_at),
+            "Source fills": len(f.fill_ids),
+        }
+        for f in sorted(in_flight.values(), key=lambda f: (f.started_at, f.decision_id))
+    ]
 
 
 def execution_rows(executions: Sequence[Execution]) -> list[dict[str, object]]:
@@ -48,6 +67,7 @@ def execution_rows(executions: Sequence[Execution]) -> list[dict[str, object]]:
             "Notional (pUSD)": pusd(e.notional_micro),
             "Fee (pUSD)": pusd(e.fee_micro),
             "Trade": e.trade_id,
+            "Source order": e.decision_id,
             "Order hash": e.order_id,
             "Tx": e.tx_hash or MISSING,
         }

@@ -1,7 +1,9 @@
-"""Pair page: one pair's live state (its workflow's `state` query), positions marked to market,
-PnL and budget over time, and its orders and executions.
+"""Pair page: one pair's live state (its workflow's `state` query), the mirrors it has in flight
+with the budget they hold back, positions marked to market, PnL and budget over time, and its
+orders and executions.
 
-The live numbers are the workflow's; the charts and tables are the ledger's.
+The live numbers and the mirrors in flight are the workflow's; the charts and tables are the
+ledger's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dashboard import loaders, state, widgets
 from dashboard.books import replay
 from dashboard.format import moment, pusd
 from dashboard.loaders import PairLedger
-from dashboard.tables import execution_rows, order_rows
+from dashboard.tables import execution_rows, in_flight_rows, order_rows
 from projectk.books import mark_value, marked_pnl
 from projectk.contract import pair_workflow_id
 from projectk.models import PairState
@@ -71,6 +73,19 @@ def live(live_state: PairState) -> None:
         f"Last source fill {moment(s.last_fill_at)} · cursor block {s.cursor.block} "
         f"log {s.cursor.log_index} · day PnL {pusd(s.day_realized_pnl_micro)} pUSD"
     )
+
+
+def in_flight(live_state: PairState) -> None:
+    """Show each mirror the workflow has started and not heard back from, and its reservation."""
+    st.subheader("In flight")
+    if not live_state.in_flight:
+        st.caption("No mirror in flight: no budget is held back.")
+        return
+    st.caption(
+        f"{len(live_state.in_flight)} mirror(s) in flight hold back "
+        f"{pusd(live_state.reserved_micro)} pUSD of the budget until they report."
+    )
+    st.dataframe(in_flight_rows(live_state.in_flight), hide_index=True)
 
 
 def positions(live_state: PairState, data: PairLedger) -> None:
@@ -155,6 +170,7 @@ def body(pair_id: str) -> None:
     if fetched.value is not None:
         live(fetched.value)
         st.code(f"source   {fetched.value.config.source}\nfollower {fetched.value.config.follower}")
+        in_flight(fetched.value)
     elif fetched.error is None:
         st.warning(f"Pair {pair_id} has no workflow in Temporal; the ledger's record is shown.")
     elif state.listing(ctx.target).error:

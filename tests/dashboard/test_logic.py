@@ -26,6 +26,7 @@ from dashboard.checks import (
 )
 from dashboard.format import age, short_address
 from dashboard.overview import banners, build_rows
+from dashboard.tables import in_flight_rows, order_rows
 from dashboard.temporal_reads import PairListing
 from projectk import books
 from projectk.health import Health
@@ -50,7 +51,7 @@ def _order(n: int, side: Side, shares: int, notional: int, fee: int = 0) -> Orde
     return OrderRecord(
         id=n,
         pair_id="p1",
-        fill_id=f"f{n}",
+        decision_id=f"f{n}",
         token_id="t",
         side=side,
         status=OrderStatus.FILLED,
@@ -88,6 +89,40 @@ def test_replay_uses_average_cost_like_the_pairs_books() -> None:
     assert pair_pnl([totals], {}).marked_micro == 0  # no price known: marked at cost
 
 
+def test_in_flight_rows_name_each_source_order_and_what_it_holds_back() -> None:
+    order = "0x" + "ab" * 32
+
+    def flight(decision_id: str, side: Side, reserved: int, seconds: int) -> InFlight:
+        return InFlight(
+            decision_id=decision_id,
+            workflow_id=f"mirror/p1/{decision_id}",
+            side=side,
+            token_id="t",
+            reserved_micro=reserved,
+            started_at=NOW + timedelta(seconds=seconds),
+            order_key=decision_id.split("/")[0],
+            fill_ids=["f1", "f2"],
+        )
+
+    top_up, sell = flight(f"{order}/2", Side.BUY, 5 * MICRO, 5), flight(order, Side.SELL, 0, 1)
+    rows = in_flight_rows({top_up.decision_id: top_up, sell.decision_id: sell})
+    assert [(r["Source order"], r["Side"], r["Reserved (pUSD)"]) for r in rows] == [
+        (order, "SELL", "0.00"),  # oldest first; a sell holds back no budget
+        (f"{order}/2", "BUY", "5.00"),
+    ]
+    assert rows[0]["Started"] == "2026-11-21 12:00:01 UTC" and rows[1]["Source fills"] == 2
+    assert in_flight_rows({}) == []
+
+
+def test_order_rows_show_the_source_order_of_each_decision_and_skip() -> None:
+    order = "0x" + "cd" * 32
+    decision = _order(1, Side.BUY, MICRO, MICRO // 2).model_copy(
+        update={"decision_id": f"{order}/2", "order_hash": order}
+    )
+    [row] = order_rows([decision], with_pair=True)
+    assert (row["Pair"], row["Source order"], row["Status"]) == ("p1", f"{order}/2", "filled")
+
+
 FILLS = st.lists(
     st.tuples(
         st.sampled_from([Side.BUY, Side.SELL]),
@@ -105,10 +140,14 @@ def _books_after_each(fills: list[tuple[Side, int, int, int]]) -> list[PairState
     after = []
     for n, (side, shares, notional, fee) in enumerate(fills, start=1):
         flight = InFlight(
-            fill_id=f"f{n}", workflow_id=f"mirror/p1/f{n}", side=side, token_id="t", started_at=NOW
+            decision_id=f"f{n}",
+            workflow_id=f"mirror/p1/f{n}",
+            side=side,
+            token_id="t",
+            started_at=NOW,
         )
         report = MirrorReport(
-            fill_id=f"f{n}",
+            decision_id=f"f{n}",
             outcome=MirrorOutcome.FILLED if shares else MirrorOutcome.UNFILLED,
             token_id="t",
             side=side,
@@ -116,7 +155,8 @@ def _books_after_each(fills: list[tuple[Side, int, int, int]]) -> list[PairState
             notional_micro=notional,
             fee_micro=fee,
         )
-        s, _ = books.apply_report(books.start_flight(s, flight), report, NOW)
+        started = s.model_copy(update={"in_flight": {flight.decision_id: flight}})
+        s, _ = books.apply_report(started, report, NOW)
         if shares:
             after.append(s)
     return after

@@ -19,20 +19,25 @@ from tests.workflows.harness import pair_config
 CONDITION = "0x" + "ab" * 32
 
 
+def decision(n: int) -> str:
+    """Return the id of a mirror decision: its source order's hash."""
+    return f"0x{n:064x}"
+
+
 def _seed(ledger: Ledger) -> None:
     ledger.upsert_pair(pair_config("alpha"), PairStatus.ACTIVE)
     ledger.upsert_pair(pair_config("beta"), PairStatus.BLOCKED)
     fill = make_fill(1, price="0.40")
     ledger.record_fill(fill)
     reports = [
-        ("alpha", "f1", MirrorOutcome.FILLED, 10 * MICRO, 4 * MICRO, ""),
-        ("alpha", "f2", MirrorOutcome.SKIPPED, 0, 0, "price 0.995 above max_price 0.99"),
-        ("beta", "f3", MirrorOutcome.FAILED, 0, 0, "not enough balance / allowance"),
-        ("beta", "f4", MirrorOutcome.FAILED, 0, 0, "not enough balance / allowance"),
+        ("alpha", decision(1), MirrorOutcome.FILLED, 10 * MICRO, 4 * MICRO, ""),
+        ("alpha", decision(2), MirrorOutcome.SKIPPED, 0, 0, "price 0.995 above max_price 0.99"),
+        ("beta", decision(3), MirrorOutcome.FAILED, 0, 0, "not enough balance / allowance"),
+        ("beta", decision(4), MirrorOutcome.FAILED, 0, 0, "not enough balance / allowance"),
     ]
-    for pair_id, fill_id, outcome, shares, notional, reason in reports:
+    for pair_id, decision_id, outcome, shares, notional, reason in reports:
         report = MirrorReport(
-            fill_id=fill_id,
+            decision_id=decision_id,
             outcome=outcome,
             token_id=fill.token_id,
             side=Side.BUY,
@@ -81,6 +86,7 @@ async def test_orders_page_filters_and_gives_every_skip_and_failure_reason(
     await run_app(at)
     shown = at.dataframe[0].value
     assert list(shown["Pair"]) == ["beta", "beta"] and set(shown["Status"]) == {"failed"}
+    assert set(shown["Source order"]) == {decision(3), decision(4)}
 
 
 async def test_claims_page_splits_pending_and_done_with_payouts(

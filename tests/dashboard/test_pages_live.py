@@ -3,15 +3,21 @@ the numbers shown equal the workflow state and the ledger."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
+import streamlit as st
+from temporalio.testing import WorkflowEnvironment
 
 from adapters.ledger import Ledger
 from adapters.ledger.records import OrderStatus
+from projectk.models import MICRO, PairStatus
 from projectk.money import format_micro
-from tests.dashboard.conftest import NEWEST_PRICE, Live, new_app, run_app
-from tests.fakes import TOKEN
+from tests.dashboard.conftest import NEWEST_PRICE, Live, new_app, run_app, tagged_worker
+from tests.fakes import TOKEN, GatedVenue, MemoryFeed, make_fill
+from tests.temporal_env import env_address
+from tests.workflows.harness import pair_config, start_pair, wait_state
 
 pytestmark = [pytest.mark.devserver]
 
@@ -68,6 +74,47 @@ async def test_pair_page_shows_the_live_state_positions_and_orders(
     await run_app(at)
     assert {m.label: m.value for m in at.metric}["Mirrors started"] == "3"
     assert at.query_params["pair"] in (live.a, [live.a])
+
+
+async def test_pair_page_shows_the_mirrors_in_flight_and_the_budget_they_hold_back(
+    dev_env: WorkflowEnvironment,
+    task_queue: str,
+    ledger: Ledger,
+    dashboard_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROJECTK_TEMPORAL_ADDRESS", env_address(dev_env))
+    config = pair_config(task_queue)  # buys a fixed 5 pUSD per source order
+    ledger.upsert_pair(config, PairStatus.ACTIVE)
+    fill = make_fill(1)
+    feed, venue = MemoryFeed(), GatedVenue(open_gate=False)  # the order rests until the gate opens
+    feed.push(fill)
+    client = dev_env.client
+    async with tagged_worker(client, task_queue, ledger, feed, venue, ledger.ledger_id()):
+        handle = await start_pair(client, task_queue, config)
+        state = await wait_state(handle, lambda s: len(s.in_flight) == 1)
+        await asyncio.wait_for(venue.started.wait(), timeout=20)
+        at = new_app()
+        await run_app(at)
+        at.query_params["pair"] = config.pair_id
+        await run_app(at.switch_page("views/pair.py"))
+        assert not at.exception and not at.error
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["In flight"] == "1"
+        assert metrics["Reserved (pUSD)"] == format_micro(state.reserved_micro) != format_micro(0)
+        flights = next(d.value for d in at.dataframe if "Reserved (pUSD)" in d.value.columns)
+        assert list(flights["Source order"]) == [fill.order_hash]  # the first decision's id
+        assert list(flights["Side"]) == ["BUY"] and list(flights["Token"]) == [TOKEN]
+        assert list(flights["Reserved (pUSD)"]) == [format_micro(5 * MICRO)]
+        assert any("hold back 5" in c.value for c in at.caption)
+
+        venue.gate.set()
+        await wait_state(handle, lambda s: not s.in_flight)
+        st.cache_data.clear()
+        await run_app(at)
+        assert {m.label: m.value for m in at.metric}["Reserved (pUSD)"] == format_micro(0)
+        assert not any("Reserved (pUSD)" in d.value.columns for d in at.dataframe)
+        assert any("No mirror in flight" in c.value for c in at.caption)
 
 
 async def test_system_page_confirms_the_workers_ledger_and_flags_a_stale_copy(
