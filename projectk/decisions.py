@@ -6,9 +6,9 @@ folds each fill into the order's running totals (`fold_fill`) and then asks `dec
 
 - `Start`: start a mirror decision now. The first decision of an order has the order hash as id,
   the n-th top-up "<hash>/n". A BUY holds back `reserved_micro` of the budget while in flight.
-- `Wait`: not now, and not skipped: a decision of the same order is in flight, or a SELL's
-  market has a BUY (or its token a SELL) in flight. The order is decided again when a mirror
-  reports (`waiting_orders`).
+- `Wait`: not now, and not skipped: a decision of the same order is in flight, an earlier order
+  in its market waits, or a SELL's market has a BUY (or its token a SELL) in flight. The order
+  is decided again when a mirror reports (`waiting_orders`).
 - `Skip`: not for these fills (guards, budget, caps, a top-up still below the exchange minimum);
   the reason goes to the ledger per fill. The order's running totals keep the skipped fills, so
   a later fill of a proportional order tops up to the whole order's total.
@@ -20,7 +20,9 @@ Invariants:
   the reservations of BUYs in flight in that market (all tokens of the condition together).
 - One decision of an order is in flight at a time, and one SELL per token: a SELL is sized from
   a position that no other in-flight SELL is selling from, so SELLs never sell more than held.
-- A SELL whose market has a BUY in flight waits for it instead of being skipped.
+- Per market, decisions start in the source's order (an order waits while an earlier one in its
+  market waits), and a SELL whose market has a BUY in flight waits for it instead of being
+  skipped.
 - Sizing follows the order's running total: FIXED spends once per source BUY order;
   PROPORTIONAL and PERCENT_SHARES top up to what the order's total asks for. Only an order's
   first decision is raised to the exchange minimum; later pieces wait until the top-up reaches
@@ -166,12 +168,26 @@ def decide(state: PairState, key: str, now: datetime) -> Decision:
     order = state.orders[key]
     if any(flight.order_key == key for flight in state.in_flight.values()):
         return Wait("a mirror of this source order is in flight")
+    if _earlier_waiting(state, order):
+        return Wait("an earlier source order in this market is waiting")
     skip = _ineligible(state, order, now)
     if skip is not None:
         return skip
     if order.side is Side.BUY:
         return _decide_buy(state, order)
     return _decide_sell(state, order)
+
+
+def _earlier_waiting(state: PairState, order: SourceOrder) -> bool:
+    # Decisions in one market start in the source's order: a later BUY never overtakes an
+    # earlier SELL (which would then sell the new shares too), nor a later SELL an earlier BUY.
+    market = market_of(state, order.token_id)
+    rank = (order.first_block, order.key)
+    return any(
+        other.undecided and (other.first_block, other.key) < rank
+        for other in state.orders.values()
+        if market_of(state, other.token_id) == market
+    )
 
 
 def _ineligible(state: PairState, order: SourceOrder, now: datetime) -> Skip | None:

@@ -89,7 +89,8 @@ def test_failures_block_and_a_trade_resets_the_streak() -> None:
     assert s.status is PairStatus.BLOCKED
     assert any(a.kind == "blocked" for a in alerts)
     s = fly(s.model_copy(update={"status": PairStatus.ACTIVE}), "ok")
-    s, _ = books.apply_report(s, MirrorReport(decision_id="ok", outcome=MirrorOutcome.UNFILLED), NOW)
+    unfilled = MirrorReport(decision_id="ok", outcome=MirrorOutcome.UNFILLED)
+    s, _ = books.apply_report(s, unfilled, NOW)
     assert s.consecutive_failures == 0
 
 

@@ -180,9 +180,31 @@ def test_exits_are_not_dropped_for_age_unless_the_operator_says_so() -> None:
     )
     dropped = decisions.decide(strict, late.order_key, NOW)
     assert isinstance(dropped, decisions.Skip) and "SELL fill is 540 s old" in dropped.reason
-    old_buy = make_fill(2, token_id=YES, block_time=NOW - timedelta(minutes=9))
+    old_buy = make_fill(2, token_id=OTHER, block_time=NOW - timedelta(minutes=9))
     state = decisions.fold_fill(state, old_buy)
     assert "BUY fill is 540 s old" in str(decisions.decide(state, old_buy.order_key, NOW))
+
+
+def test_decisions_in_a_market_start_in_the_sources_order() -> None:
+    # The source sells (order 1, waiting for the BUY in flight) and then buys again (order 3):
+    # the later BUY waits behind the SELL, so the SELL never sells the new shares.
+    state = pair()
+    buy = make_fill(1, token_id=YES, block_time=NOW)
+    state = decisions.fold_fill(state, buy)
+    first = decisions.decide(state, buy.order_key, NOW)
+    state = start(state, first)
+    sell = make_fill(2, side=Side.SELL, token_id=YES, block_time=NOW)
+    again = make_fill(3, token_id=NO, block_time=NOW)
+    state = decisions.fold_fill(decisions.fold_fill(state, sell), again)
+    assert isinstance(decisions.decide(state, sell.order_key, NOW), decisions.Wait)
+    behind = decisions.decide(state, again.order_key, NOW)
+    assert isinstance(behind, decisions.Wait) and "earlier source order" in behind.reason
+    assert isinstance(first, decisions.Start)
+    state = report(state, first.decision_id, 9 * MICRO, 4_500_000)
+    assert decisions.waiting_orders(state) == [sell.order_key, again.order_key]
+    state = start(state, decisions.decide(state, sell.order_key, NOW))
+    # The SELL is sized from the position it started with: the BUY may go now.
+    assert isinstance(decisions.decide(state, again.order_key, NOW), decisions.Start)
 
 
 def test_a_sell_without_a_position_and_an_inactive_pair_are_skipped() -> None:

@@ -62,7 +62,7 @@ async def record(version: str) -> None:
             OUT.mkdir(parents=True, exist_ok=True)
             pair_history = await handle.fetch_history()
             (OUT / f"pair_workflow{version}.json").write_text(pair_history.to_json())
-            child = env.client.get_workflow_handle(mirror_workflow_id("replay", first.fill_id))
+            child = env.client.get_workflow_handle(mirror_workflow_id("replay", first.order_hash))
             mirror_history = await child.fetch_history()
             (OUT / f"mirror_order_workflow{version}.json").write_text(mirror_history.to_json())
 

@@ -68,7 +68,7 @@ async def test_a_fill_seen_again_by_a_new_run_starts_no_second_child(
         state = await wait_state(again, lambda s: s.fills_seen == 1)
         assert state.mirrors_started == 0
         assert len(venue.executed) == 1
-        child = dev_env.client.get_workflow_handle(mirror_workflow_id(task_queue, fill.fill_id))
+        child = dev_env.client.get_workflow_handle(mirror_workflow_id(task_queue, fill.order_hash))
         assert (await child.describe()).status == WorkflowExecutionStatus.COMPLETED
 
 

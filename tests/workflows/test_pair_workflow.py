@@ -33,9 +33,9 @@ async def test_fill_starts_one_mirror_and_updates_books(
         assert state.spent_micro == EXPECTED_COST
         assert state.remaining_micro == 100 * MICRO - EXPECTED_COST
         assert state.cursor == fill.cursor()
-        order = await eventually(lambda: ledger.get_order(task_queue, fill.fill_id))
+        order = await eventually(lambda: ledger.get_order(task_queue, fill.order_hash))
         assert order.status is OrderStatus.FILLED
-        child = time_env.client.get_workflow_handle(mirror_workflow_id(task_queue, fill.fill_id))
+        child = time_env.client.get_workflow_handle(mirror_workflow_id(task_queue, fill.order_hash))
         assert (await child.describe()).status is not None
         assert len(venue.executed) == 1
 
@@ -104,7 +104,7 @@ async def test_emergency_stop_cancels_in_flight_child_and_starts_nothing(
         )
         assert state.status_reason == "test stop"
         assert state.reserved_micro == 0 and state.spent_micro == 0
-        order = await eventually(lambda: ledger.get_order(task_queue, first.fill_id))
+        order = await eventually(lambda: ledger.get_order(task_queue, first.order_hash))
         assert order.status is OrderStatus.CANCELLED
 
         feed.push(make_fill(2))
@@ -228,7 +228,7 @@ async def test_a_retracted_fill_cancels_its_unfinished_mirror_and_alerts(
         feed.push(make_fill(2, side=Side.SELL))  # wakes the poll; skipped: nothing held
         state = await wait_state(handle, lambda s: not s.in_flight and s.fills_seen == 2)
         assert state.positions == {}
-        order = await eventually(lambda: ledger.get_order(task_queue, fill.fill_id))
+        order = await eventually(lambda: ledger.get_order(task_queue, fill.order_hash))
         assert order.status is OrderStatus.CANCELLED
         await eventually(lambda: any(a.kind == "reorg" for a in ledger.list_alerts()))
 

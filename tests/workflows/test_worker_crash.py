@@ -72,7 +72,7 @@ async def test_worker_killed_mid_flow_loses_and_repeats_nothing(
     assert exit_code == 0  # SIGTERM is a graceful shutdown, not a crash
     assert state.mirrors_started == FILLS
     orders = ledger.list_orders(pair_id=task_queue)
-    assert sorted(o.fill_id for o in orders) == sorted(f.fill_id for f in fills)
+    assert sorted(o.decision_id for o in orders) == sorted(f.order_hash for f in fills)
     assert all(o.status is OrderStatus.FILLED for o in orders)
     assert state.spent_micro == sum(o.notional_micro for o in orders)
     assert len(children) == FILLS
