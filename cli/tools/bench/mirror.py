@@ -8,10 +8,11 @@ own namespace, task queue, ledger and worker):
 - For N pairs: up to `ACTIVE` pairs follow the scripted source (demo wallet 0), each with its
   own demo follower wallet; the other pairs follow distinct idle addresses and only long-poll.
 - Latency: the source makes `fills` FAK buys against the market maker's book (automine: a
-  trade's block exists when the CLOB answers). Latency = the follower's `post_order` completion
-  (the CLOB's answer, as the server recorded it in the mirror's history) minus the moment the
-  source's block was available. p50/p95 over every mirrored fill of every active pair, with the
-  same figures per stage (detect, start the mirror, quote+sign+post) from the histories.
+  trade's block exists when the CLOB answers). Each buy is one source order with one fill, so a
+  pair makes one mirror decision per buy. Latency = the follower's `post_order` completion (the
+  CLOB's answer, as the server recorded it in the mirror's history) minus the moment the block of
+  the order's first fill was available. p50/p95 over every first decision of every active pair,
+  with the same figures per stage (detect, start the mirror, quote+sign+post) from the histories.
 - history_events_per_fill = events of each mirror workflow + the growth of its pair's history per
   fill (child start, report signal, bookkeeping), averaged.
 - actions_per_idle_pair_hour is measured, not modelled: once the source has stopped, every pair
@@ -54,6 +55,7 @@ from cli.tools.bench.mirror_plan import (
 )
 from cli.tools.bench.temporal_cost import actions_between, fill_stages, read_actions
 from projectk.contract import mirror_workflow_id, pair_workflow_id
+from projectk.decisions import MAX_ORDERS_KEPT
 from projectk.messages import PairWorkflowInput
 from projectk.models import MICRO, FillCursor, Guards, PairConfig, PairState, Sizing
 from projectk.settings import ExecutorMode, load_settings
@@ -117,6 +119,8 @@ async def run_mirror(
 
     if len(pair_counts) > len(SOURCES):
         raise ValueError(f"at most {len(SOURCES)} pair counts per run, got {len(pair_counts)}")
+    if fills > MAX_ORDERS_KEPT:  # the pairs' states name the decisions of this many orders
+        raise ValueError(f"at most {MAX_ORDERS_KEPT} fills per pair count, got {fills}")
 
     port = free_port()
     namespaces = [f"bench-{i}-{n}" for i, n in enumerate(pair_counts)]
@@ -357,19 +361,16 @@ async def _history_len(handle: Any) -> int:
 async def _mirror_figures(
     client: Client, active: list[Any], stamps: dict[str, float]
 ) -> tuple[list[float], dict[str, list[float]], list[int]]:
-    """Return latencies, latency by stage and event counts of every mirrored fill."""
-    # Mirror ids are deterministic (mirror/<pair>/<fill>); the pairs' states name the fills.
+    """Return latencies, latency by stage and event counts of every mirror decision."""
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
     events: list[int] = []
     for handle in active:
         state = await handle.query("state", result_type=PairState)
         pair_events = list((await handle.fetch_history()).events)
-        for fill_id in state.recent_fill_ids:
-            child = mirror_workflow_id(state.config.pair_id, fill_id)
+        for child, tx in mirror_decisions(state):
             child_events = list((await client.get_workflow_handle(child).fetch_history()).events)
             events.append(len(child_events))
-            tx = fill_id.split(":")[0].lower()
             if tx not in stamps:
                 continue
             timing = fill_stages(pair_events, child, child_events, stamps[tx])
@@ -379,3 +380,15 @@ async def _mirror_figures(
                 stages.setdefault(stage, []).append(ms)
             latencies.append(timing.stages_ms()["total"])
     return latencies, stages, events
+
+
+def mirror_decisions(state: PairState) -> Iterator[tuple[str, str]]:
+    """Yield (mirror workflow id, tx of the order's first fill) per decision the pair started;
+    the tx is "" for a top-up, which a later fill of the order started."""
+    # Mirror ids are deterministic (mirror/<pair>/<decision>), and decision ids are the kernel's:
+    # the source order's key, "<key>/n" for its n-th top-up. The state names the orders.
+    for key, order in state.orders.items():
+        first_tx = order.fills[0].split(":")[0].lower() if order.fills else ""
+        for n in range(1, order.decisions + 1):
+            decision = key if n == 1 else f"{key}/{n}"
+            yield mirror_workflow_id(state.config.pair_id, decision), first_tx if n == 1 else ""
