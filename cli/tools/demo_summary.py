@@ -3,15 +3,16 @@
 When the duration is up the source trader is stopped and its resting orders are cancelled, so the
 source makes no fill after the block its last trade settles in (`last_block`). The drain then waits,
 within a bound, until every pair has settled every fill of its source; the summary says, per pair,
-how many fills it saw, how many it mirrored, which it skipped and why, what it spent, holds and
+how many fills it saw, how many decisions it mirrored, which fills it skipped and why, what it spent, holds and
 gained.
 
 Invariants:
 - The drain and the summary only read (the chain tail's figures, the pairs' `state` query, the
   ledger); the drain ends at its bound whatever the pairs do.
 - A pair has settled when the chain tail has read up to `last_block`, the pair has taken every fill
-  of its source that the ledger holds, it has nothing in flight, and the ledger holds a terminal
-  row (the mirror's outcome, or the skip and its reason) for every fill the pair took.
+  of its source that the ledger holds, it has no mirror decision in flight and no source order
+  waiting for one, and no ledger row is still open. Every fill it took is then covered by a
+  decision of its source order (whose outcome the ledger holds) or skipped with its reason.
 - Amounts stay integer micro-units until shown; pUSD and shares are shown with 2 decimals.
 """
 
@@ -30,6 +31,7 @@ from adapters.chain import read_stats
 from adapters.ledger import Ledger, OrderStatus, OutcomeCount
 from control.pairs import PairError, PairService
 from projectk.books import marked_pnl
+from projectk.decisions import waiting_orders
 from projectk.models import MICRO, Frozen, PairConfig, PairState
 
 POLL_S = 1.0
@@ -49,6 +51,7 @@ class PairOutcome(Frozen):
     fills_seen: int = 0
     caught_up: bool = False  # the pair has taken every fill of its source the ledger holds
     in_flight: int = 0
+    waiting: int = 0  # source orders with fills waiting for a decision
     orders: list[OutcomeCount] = Field(default_factory=list)
     spent_micro: int = 0
     shares_micro: int = 0
@@ -56,34 +59,33 @@ class PairOutcome(Frozen):
     marked_pnl_micro: int = 0
 
     def count(self, *statuses: OrderStatus) -> int:
-        """Return how many of the pair's fills ended (or stand) in one of `statuses`."""
+        """Return how many of the pair's decisions and skipped fills are in one of `statuses`."""
         return sum(o.orders for o in self.orders if o.status in statuses)
 
     def reasons(self, status: OrderStatus) -> Counter[str]:
-        """Return how many fills ended in `status`, per reason."""
+        """Return how many decisions or skipped fills ended in `status`, per reason."""
         return Counter(
             {o.reason or "no reason given": o.orders for o in self.orders if o.status is status}
         )
 
     @property
     def mirrored(self) -> int:
-        """Return how many fills the follower mirrored (its order filled, wholly or in part)."""
+        """Return how many decisions the follower mirrored (its order filled, wholly or in part)."""
         return self.count(*MIRRORED)
 
     @property
-    def settled_fills(self) -> int:
-        """Return how many fills have a terminal outcome in the ledger."""
-        return sum(o.orders for o in self.orders if o.status.is_terminal)
-
-    @property
     def settled(self) -> bool:
-        """Tell whether every fill the pair saw is settled and none is left to take."""
+        """Tell whether every fill the pair saw is decided and settled, and none is left to take.
+
+        A fill is either covered by a mirror decision of its source order or skipped; with no
+        decision in flight, no order waiting and no ledger row still open, all have settled.
+        """
         return (
             not self.problem
             and self.caught_up
             and self.in_flight == 0
+            and self.waiting == 0
             and self.count(*OPEN) == 0
-            and self.settled_fills == self.fills_seen
         )
 
 
@@ -136,6 +138,7 @@ async def read_pair(service: PairService, ledger: Ledger, config: PairConfig) ->
         fills_seen=state.fills_seen,
         caught_up=newest is None or state.cursor.key() >= newest.key(),
         in_flight=len(state.in_flight),
+        waiting=len(waiting_orders(state)),
         orders=orders,
         spent_micro=state.spent_micro,
         shares_micro=sum(p.shares_micro for p in state.positions.values()),
@@ -176,6 +179,8 @@ def _pair_lines(pair: PairOutcome) -> list[str]:
         return [f"  {pair.pair_id}: {pair.problem}"]
     mirrored = f"{pair.mirrored} mirrored ({_filled_detail(pair)})"
     parts = [mirrored, *_others(pair), f"{pair.in_flight} in flight"]
+    if pair.waiting:
+        parts.append(f"{pair.waiting} source orders waiting")
     if not pair.settled:
         parts.append("still settling")
     return [

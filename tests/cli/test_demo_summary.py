@@ -59,8 +59,8 @@ def _one_fill_seen(ledger: Ledger, *, in_flight: bool) -> PairState:
     ledger.record_fill(fill)
     flights = {}
     if in_flight:
-        flights[fill.fill_id] = InFlight(
-            fill_id=fill.fill_id,
+        flights[fill.order_key] = InFlight(
+            decision_id=fill.order_key,
             workflow_id=f"mirror/demo-fixed/{fill.fill_id}",
             side=Side.BUY,
             token_id=TOKEN,
@@ -68,7 +68,7 @@ def _one_fill_seen(ledger: Ledger, *, in_flight: bool) -> PairState:
         )
     else:
         report = MirrorReport(
-            fill_id=fill.fill_id,
+            decision_id=fill.order_key,
             outcome=MirrorOutcome.FILLED,
             token_id=TOKEN,
             filled_shares_micro=6 * MICRO,
@@ -139,7 +139,7 @@ def test_a_fill_settles_only_with_a_terminal_row_and_nothing_in_flight() -> None
     assert not base.model_copy(update={"in_flight": 1}).settled
     assert not base.model_copy(update={"caught_up": False}).settled
     assert not base.model_copy(update={"fills_seen": 3, "orders": [filled, posted]}).settled
-    assert not base.model_copy(update={"fills_seen": 3}).settled  # a skip not recorded yet
+    assert not base.model_copy(update={"waiting": 1}).settled  # a source order still waiting
     assert not base.model_copy(update={"problem": "did not answer"}).settled
 
 
