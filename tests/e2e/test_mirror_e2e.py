@@ -86,7 +86,7 @@ async def test_source_buy_then_sell_is_mirrored_and_books_match_chain(
         # $5 at the 0.51 guard: a $4.99 market BUY fills at the 0.50 ask: 9.98 shares
         assert held.shares_micro == 9_980_000 and held.cost_micro == 4_990_000
         assert balance(w3, follower, market.yes) == held.shares_micro
-        order = ledger.get_order(task_queue, buy_fill.fill_id)
+        order = ledger.get_order(task_queue, buy_fill.order_hash)
         assert order is not None and order.status is OrderStatus.FILLED
         assert order.limit_price == Decimal("0.51")
         executions = ledger.list_executions(pair_id=task_queue)

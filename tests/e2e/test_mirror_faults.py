@@ -134,7 +134,7 @@ async def test_post_faults_lead_to_exactly_one_order(
     )
     [order] = ledger.list_orders(pair_id=task_queue)
     assert order.status is OrderStatus.FILLED
-    child = mirror_workflow_id(task_queue, order.fill_id)
+    child = mirror_workflow_id(task_queue, order.decision_id)
     [(attempt, posted)] = await activity_runs(dev_env.client, child, "post_order")
     if "lost_rate" in fault:  # the answer never came; the order was found by its hash
         assert '"reason":"found by hash"' in posted

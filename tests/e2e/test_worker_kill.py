@@ -136,7 +136,7 @@ async def test_worker_killed_mid_order_flow_repeats_and_loses_nothing(
     assert held == sum(e.shares_micro for e in executions) == balance(w3, wallet, market.yes)
     assert [o for o in follower_client.get_open_orders() if o["asset_id"] == market.yes] == []
     engine.dispose()
-    child = mirror_workflow_id(task_queue, order.fill_id)
+    child = mirror_workflow_id(task_queue, order.decision_id)
     history = (await dev_env.client.get_workflow_handle(child).fetch_history()).to_json()
     key = fresh_follower.private_key.lower().removeprefix("0x")
     for text in (history, (tmp_path / "worker.log").read_text(), str(ledger_dump(tmp_path))):
