@@ -6,6 +6,8 @@ Invariants:
   again, and the conversation stays where it was.
 - Answers become a `PairConfig` through `config_from_options`, the CLI's one path, so the bot
   accepts exactly what `projectk pair add` accepts.
+- The guard step is left only with a funder `PairService.check_funder` accepts; the bot's
+  global funder (PROJECTK_POLYMARKET_FUNDER) is checked like any other and named when refused.
 - Nothing is written and no workflow is started before the operator confirms; then
   `PairService.add` registers the pair and starts its workflow (validating everything again).
 - The key is only looked up by reference (existence and address); no secret is asked for.
@@ -25,18 +27,18 @@ from adapters.vault import VaultError
 from bot.conversation import Reply
 from bot.texts import describe_error, guards_text, pair_summary
 from bot.timeouts import TEMPORAL_TIMEOUT_S, TemporalTimeoutError, bounded
-from control.pair_input import config_from_options
-from control.pairs import PairError, PairService
+from control.pair_input import GUARD_OPTION_KEYS, config_from_options, parse_yes_no
+from control.pairs import FunderTaken, PairError, PairService
 from projectk.models import (
     KEY_REF_PREFIX,
     MICRO,
     Address,
-    Guards,
     KeyRef,
     PairConfig,
     PairId,
 )
 from projectk.money import AmountError, format_micro, parse_micro
+from projectk.settings import env_name
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +51,7 @@ SIZING_MODES = {
     "percent": "percent_shares",
     "percent_shares": "percent_shares",
 }
-GUARD_OPTIONS = (
-    "slippage_bps",
-    "max_failures",
-    "max_order",
-    "daily_loss_limit",
-    "buys_only",
-    "order_type",
-)
+GUARD_OPTIONS = (*GUARD_OPTION_KEYS, "order_type", "shared_funder")
 ORDER_TYPES = ("FAK", "FOK", "GTC")  # the CLI's choices; GTD needs an expiry the bot does not ask
 YES, NO = frozenset({"yes", "y", "confirm", "ok"}), frozenset({"no", "n", "cancel"})
 
@@ -85,19 +80,15 @@ class PairDefaults:
 
 
 def default_options(defaults: PairDefaults) -> dict[str, Any]:
-    """Return `config_from_options` values before any answer (the CLI's defaults)."""
-    guards = Guards()
+    """Return `config_from_options` values before any answer (the CLI's defaults; guard
+    options left out take the domain's defaults)."""
     return {
         "funder": defaults.funder,
         "signature_type": defaults.signature_type,
         "sizing": "fixed",
         "amount": "5",
-        "slippage_bps": guards.slippage_bps,
-        "max_failures": guards.max_consecutive_failures,
-        "max_order": None,
-        "daily_loss_limit": None,
-        "buys_only": guards.buys_only,
         "order_type": "FAK",
+        "shared_funder": False,
     }
 
 
@@ -139,10 +130,14 @@ class AddPairFlow:
             Step.KEY_REF: "Follower key in the vault? (vault://NAME — never the key itself)",
             Step.SIZING: "Sizing? `fixed 5` (pUSD per buy), `proportional 0.1` (ratio of the "
             "source's notional) or `percent 10` (of the source's shares)",
-            Step.GUARDS: f"Guards:\n{guards_text(self._opts)}\nSend `ok` to keep them, or "
-            "changes such as `slippage_bps=200 max_order=20 daily_loss_limit=50 buys_only=yes`",
             Step.CONFIRM: "",
         }
+        if self._step is Step.GUARDS:
+            return (
+                f"Guards:\n{guards_text(self._config())}\nSend `ok` to keep them, or changes "
+                "such as `slippage_bps=200 max_order=20 max_sell_age=600 max_book_distance=off "
+                "buys_only=yes` (`off` turns a limit off)"
+            )
         if self._step is Step.CONFIRM:
             return f"{pair_summary(self._config())}\nRegister and start it? (yes / no)"
         return questions[self._step]
@@ -228,29 +223,48 @@ class AddPairFlow:
         return self._try({"sizing": SIZING_MODES[parts[0]], "amount": parts[1]}, Step.GUARDS)
 
     def _take_guards(self, text: str) -> str | None:
-        if text.lower() in {"ok", "defaults", "keep"}:
-            self._step = Step.CONFIRM
-            return None
         changes: dict[str, Any] = {}
-        for item in text.replace(",", " ").split():
-            key, sep, value = item.partition("=")
-            if not sep or key not in GUARD_OPTIONS:
-                return f"unknown guard {key!r}; use {', '.join(GUARD_OPTIONS)}"
-            try:
-                changes[key] = _guard_value(key, value)
-            except ValueError as exc:
-                return str(exc)
-        return self._try(changes, Step.CONFIRM)
+        if text.lower() not in {"ok", "defaults", "keep"}:
+            for item in text.replace(",", " ").split():
+                key, sep, value = item.partition("=")
+                if not sep or key not in GUARD_OPTIONS:
+                    return f"unknown guard {key!r}; use {', '.join(GUARD_OPTIONS)}"
+                try:
+                    changes[key] = _guard_value(key, value)
+                except ValueError as exc:
+                    return str(exc)
+        return self._try(changes, Step.CONFIRM, check_funder=True)
 
-    def _try(self, changes: dict[str, Any], next_step: Step) -> str | None:
+    def _try(
+        self, changes: dict[str, Any], next_step: Step, check_funder: bool = False
+    ) -> str | None:
         # Validate the whole configuration with the changes before keeping them.
         try:
-            config_from_options(self._name, {**self._opts, **changes})
+            config = config_from_options(self._name, {**self._opts, **changes})
         except ValueError as exc:
             return describe_error(exc)
+        if check_funder:
+            try:
+                self._service.check_funder(config)
+            except FunderTaken as exc:
+                return self._funder_refusal(config, exc)
         self._opts.update(changes)
         self._step = next_step
         return None
+
+    def _funder_refusal(self, config: PairConfig, exc: FunderTaken) -> str:
+        # The service speaks the CLI's words; say how to act from here, and that the funder
+        # came from the bot's settings when it did (the bot cannot set another one).
+        text = str(exc)
+        if not exc.unshared:
+            text += ".\nHere, answer `shared_funder=yes` to mark this pair shared."
+        if self._defaults.funder is not None and config.funder == self._defaults.funder:
+            text += (
+                f"\nThis bot gives every pair the funder set in "
+                f"{env_name('polymarket_funder')} ({config.funder}); to use another funder, "
+                "register the pair on the server with `projectk pair add --funder …`."
+            )
+        return text
 
     def _config(self) -> PairConfig:
         return config_from_options(self._name, self._opts)
@@ -283,13 +297,8 @@ class AddPairFlow:
 
 def _guard_value(key: str, value: str) -> object:
     # Values as the CLI options carry them; config_from_options checks the rest.
-    lowered = value.lower()
-    if key in {"max_order", "daily_loss_limit"}:
-        return None if lowered in {"none", "off", "-"} else value
-    if key == "buys_only":
-        if lowered not in {"yes", "no", "true", "false", "on", "off"}:
-            raise ValueError(f"buys_only must be yes or no, got {value!r}")
-        return lowered in {"yes", "true", "on"}
+    if key in {"buys_only", "shared_funder"}:
+        return parse_yes_no(value, key)
     if key == "order_type":
         if value.upper() not in ORDER_TYPES:
             raise ValueError(f"order_type must be one of {', '.join(ORDER_TYPES)}")

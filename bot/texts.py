@@ -8,8 +8,6 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
 
 from adapters.ledger import PairRecord
@@ -61,22 +59,37 @@ def describe_error(exc: Exception) -> str:
     return str(exc)
 
 
-def guards_text(opts: dict[str, Any]) -> str:
-    """Return the guard options of an /addpair in progress, one per line."""
+def _pusd(micro: int | None) -> str:
+    return "none" if micro is None else f"{format_micro(micro)} pUSD"
 
-    def amount(value: object) -> str:
-        return "none" if value is None else f"{value} pUSD"
 
+def guards_text(config: PairConfig) -> str:
+    """Return the guard options of an /addpair in progress, one per line, by their answer keys."""
+    guards = config.guards
+    sell_age = "none" if guards.max_sell_age_s is None else f"{guards.max_sell_age_s} s"
+    distance = "off" if guards.max_book_distance is None else str(guards.max_book_distance)
     return "\n".join(
         [
-            f"  slippage_bps = {opts['slippage_bps']}",
-            f"  max_failures = {opts['max_failures']} (consecutive, then the pair is blocked)",
-            f"  max_order = {amount(opts['max_order'])}",
-            f"  daily_loss_limit = {amount(opts['daily_loss_limit'])}",
-            f"  buys_only = {'yes' if opts['buys_only'] else 'no'}",
-            f"  order_type = {opts['order_type']}",
+            f"  slippage_bps = {guards.slippage_bps} (BUYs' price cap)",
+            f"  exit_slippage_bps = {guards.exit_slippage_bps} (SELLs' price cap)",
+            f"  max_failures = {guards.max_consecutive_failures} (consecutive, then the pair "
+            "is blocked)",
+            f"  max_order = {_pusd(guards.max_order_micro)}",
+            f"  max_market_exposure = {_pusd(guards.max_market_exposure_micro)} (per market: "
+            "Yes and No together, including orders in flight)",
+            f"  daily_loss_limit = {_pusd(guards.daily_loss_limit_micro)}",
+            f"  max_buy_age = {guards.max_fill_age_s} s (older source buys are skipped)",
+            f"  max_sell_age = {sell_age} (none: exits are never dropped for age)",
+            f"  max_book_distance = {distance} (from the book's mid, else the fill is skipped)",
+            f"  buys_only = {_yes_no(guards.buys_only)}",
+            f"  order_type = {config.order_type.value}",
+            f"  shared_funder = {_yes_no(config.shared_funder)} (funder {config.funder_address})",
         ]
     )
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def sizing_text(config: PairConfig) -> str:
@@ -92,24 +105,27 @@ def sizing_text(config: PairConfig) -> str:
 def pair_summary(config: PairConfig) -> str:
     """Return a pair's configuration, as shown before confirmation."""
     guards = config.guards
-
-    def optional(micro: int | None) -> str:
-        return "none" if micro is None else f"{format_micro(micro)} pUSD"
-
+    sell_age = "any age" if guards.max_sell_age_s is None else f"up to {guards.max_sell_age_s} s"
+    distance = "off" if guards.max_book_distance is None else str(guards.max_book_distance)
+    shared = " (shared with other pairs)" if config.shared_funder else ""
     return "\n".join(
         [
             f"Pair {config.pair_id}",
             f"  source   {config.source}",
             f"  follower {config.follower}",
-            f"  funder   {config.funder_address}",
+            f"  funder   {config.funder_address}{shared}",
             f"  key      {config.key_ref}",
             f"  budget   {format_micro(config.budget_micro)} pUSD",
             f"  sizing   {sizing_text(config)}",
-            f"  guards   slippage {guards.slippage_bps} bps, block after "
+            f"  guards   slippage {guards.slippage_bps} bps (exits "
+            f"{guards.exit_slippage_bps} bps), block after "
             f"{guards.max_consecutive_failures} failures, max order "
-            f"{optional(guards.max_order_micro)}, daily loss limit "
-            f"{optional(guards.daily_loss_limit_micro)}, "
+            f"{_pusd(guards.max_order_micro)}, max per market "
+            f"{_pusd(guards.max_market_exposure_micro)}, daily loss limit "
+            f"{_pusd(guards.daily_loss_limit_micro)}, "
             f"{'buys only' if guards.buys_only else 'buys and sells'}",
+            f"  ages     buys up to {guards.max_fill_age_s} s, sells {sell_age}; max book "
+            f"distance {distance}",
             f"  orders   {config.order_type.value}",
         ]
     )

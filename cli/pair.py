@@ -1,7 +1,9 @@
 """`projectk pair …` and `projectk stop`: register and steer pairs from the server's shell.
 
-Invariant: bad input prints a clear message and exits non-zero with nothing written and no
-workflow started (validation happens in `PairService` before any write).
+Invariants:
+- Bad input prints a clear message and exits non-zero with nothing written and no workflow
+  started or changed (validation happens in `control.pair_input` and `PairService` before any
+  write).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 from adapters.ledger import open_ledger
 from cli.common import UserError, get_settings, run
 from control.pair_input import config_from_options
+from projectk.models import Guards
 from projectk.money import AmountError, format_micro, parse_micro
 from projectk.settings import Settings
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from control.pairs import PairService
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @asynccontextmanager
@@ -56,6 +60,87 @@ def pair() -> None:
     """Register, inspect and steer pairs."""
 
 
+def _guard_options(for_change: bool) -> Callable[[F], F]:
+    """Return the guard options `pair add` and `pair guards` share (same names, same checks)."""
+    d = Guards()
+
+    def default(text: str) -> str:
+        # `pair add` starts from the defaults; `pair guards` changes only the options given.
+        return " Unchanged if not given." if for_change else f" Default {text}."
+
+    options = [
+        click.option(
+            "--slippage-bps",
+            type=int,
+            help="BUYs' price cap above the source's price, in basis points."
+            + default(str(d.slippage_bps)),
+        ),
+        click.option(
+            "--exit-slippage-bps",
+            type=int,
+            help="SELLs' own price cap below the source's price, in basis points (0-5000)."
+            + default(str(d.exit_slippage_bps)),
+        ),
+        click.option(
+            "--max-failures",
+            type=int,
+            help="Consecutive failures before the pair is blocked."
+            + default(str(d.max_consecutive_failures)),
+        ),
+        click.option(
+            "--max-order",
+            metavar="PUSD",
+            help="Largest single order, pUSD, or off." + default("off"),
+        ),
+        click.option(
+            "--max-market-exposure",
+            metavar="PUSD",
+            help="Most pUSD the pair may commit per market: the cost of its Yes and No "
+            "positions together, including BUY orders in flight; pUSD, or off." + default("off"),
+        ),
+        click.option(
+            "--daily-loss-limit",
+            metavar="PUSD",
+            help="Pause after losing this much pUSD in a day, or off." + default("off"),
+        ),
+        click.option(
+            "--max-buy-age",
+            metavar="SECONDS",
+            help="Skip a source BUY older than this when it is seen."
+            + default(f"{d.max_fill_age_s} s"),
+        ),
+        click.option(
+            "--max-sell-age",
+            metavar="SECONDS",
+            help="Skip a source SELL older than this, or off (exits are never dropped for age)."
+            + default("off"),
+        ),
+        click.option(
+            "--max-book-distance",
+            metavar="PRICE",
+            help="Skip a source fill whose price is further than this from the book's mid at "
+            "quote time: a price between 0 and 1, or off." + default(str(d.max_book_distance)),
+        ),
+    ]
+    if for_change:
+        options.append(
+            click.option(
+                "--buys-only/--buys-and-sells",
+                default=None,
+                help="Mirror the source's buys only, or its sells too. Unchanged if not given.",
+            )
+        )
+    else:
+        options.append(click.option("--buys-only", is_flag=True, help="Do not mirror sells."))
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @pair.command("add")
 @click.argument("name")
 @click.option("--source", required=True, help="Wallet to follow (checksummed address).")
@@ -63,6 +148,12 @@ def pair() -> None:
 @click.option("--key-ref", required=True, help="The follower's key in the vault: vault://NAME.")
 @click.option("--budget", required=True, help="Total pUSD the pair may commit, e.g. 250.")
 @click.option("--funder", default=None, help="Address holding the funds, if not the follower.")
+@click.option(
+    "--shared-funder",
+    is_flag=True,
+    help="The funder (or follower) wallet is shared with other pairs; every pair at that "
+    "wallet must be registered with this flag.",
+)
 @click.option("--signature-type", type=click.IntRange(0, 3), default=0, show_default=True)
 @click.option(
     "--sizing",
@@ -71,10 +162,7 @@ def pair() -> None:
     show_default=True,
 )
 @click.option("--amount", default="5", show_default=True, help="pUSD, ratio or percent.")
-@click.option("--slippage-bps", type=int, default=300, show_default=True)
-@click.option("--max-failures", type=int, default=3, show_default=True)
-@click.option("--max-order", default=None, help="Largest single order, pUSD.")
-@click.option("--daily-loss-limit", default=None, help="Pause after losing this much in a day.")
+@_guard_options(for_change=False)
 @click.option(
     "--order-type",
     type=click.Choice(["FAK", "FOK", "GTC"]),
@@ -83,7 +171,6 @@ def pair() -> None:
     help="FAK takes what the book has now, FOK all or nothing; GTC rests until the mirror's "
     "deadline and, like any resting order, needs the market's minimum size (usually 5 shares).",
 )
-@click.option("--buys-only", is_flag=True, help="Do not mirror the source's sells.")
 @click.pass_context
 def add(ctx: click.Context, /, name: str, **opts: object) -> None:
     """Register pair NAME and start mirroring."""

@@ -5,6 +5,8 @@ Invariants:
   `PairError` with a message for the operator, and the registry and Temporal are unchanged.
 - The vault is only asked whether a key_ref exists and which address it holds; no secret is
   read here.
+- A funder (or follower, when there is no funder) holds the funds of one live pair, unless that
+  pair and every other live pair at it are marked `shared_funder`; a removed pair holds none.
 - Workflows are addressed by name and id from `projectk.contract`; no workflow code is imported.
 """
 
@@ -51,6 +53,15 @@ class PairError(ValueError):
     """A pair request that cannot be carried out; the message is for the operator."""
 
 
+class FunderTaken(PairError):
+    """The pair's funder already holds other live pairs' funds, and not all of them share it."""
+
+    def __init__(self, message: str, others: list[str], unshared: list[str]) -> None:
+        super().__init__(message)
+        self.others = others  # the live pairs at that funder
+        self.unshared = unshared  # those of them not marked shared: nothing can join them
+
+
 @dataclass(frozen=True)
 class PairRules:
     """Limits the operator configured for new pairs."""
@@ -86,6 +97,7 @@ class PairService:
         existing = self._ledger.get_pair(config.pair_id)
         if existing is not None and existing.status is not PairStatus.REMOVED:
             raise PairError(f"a pair named {config.pair_id!r} already exists")
+        self.check_funder(config)
 
     def check_key_ref(self, key_ref: str, follower: str, funder: str | None = None) -> str:
         """Return the key's address if `key_ref` is in the vault and signs for the follower."""
@@ -101,6 +113,20 @@ class PairService:
                 "nor the configured funder"
             )
         return address
+
+    def check_funder(self, config: PairConfig) -> None:
+        """Raise PairError if the pair's funder holds another live pair's funds, unless this
+        pair and every other pair at that funder are marked shared."""
+        funder = config.funder_address
+        others = [
+            record.config
+            for record in self._ledger.list_pairs()  # removed pairs are not listed
+            if record.config.funder_address == funder and record.pair_id != config.pair_id
+        ]
+        names = [other.pair_id for other in others]
+        unshared = [other.pair_id for other in others if not other.shared_funder]
+        if others and (unshared or not config.shared_funder):
+            raise FunderTaken(_funder_taken(config, names, unshared), names, unshared)
 
     async def add(
         self,
@@ -236,6 +262,19 @@ _STILL_RUNNING = (
     "pair {pair_id!r} was removed but its workflow has not ended yet (it ends when a worker "
     "handles the removal: is the worker up?); nothing was registered, try again once it has"
 )
+
+
+def _funder_taken(config: PairConfig, others: list[str], unshared: list[str]) -> str:
+    # Names the pairs in the way and says what would let them share, or that nothing here can.
+    text = (
+        f"funder {config.funder_address} already holds the funds of pair(s) {', '.join(others)}; "
+        "pairs may share a funder only when every one of them is marked shared (registered "
+        "with --shared-funder): "
+    )
+    if unshared:
+        verb = "was" if len(unshared) == 1 else "were"
+        return text + f"{', '.join(unshared)} {verb} not, so use another funder for this pair"
+    return text + "register this pair with --shared-funder to share it"
 
 
 async def _is_running(handle: WorkflowHandle[None, None]) -> bool:

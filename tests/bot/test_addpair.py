@@ -31,8 +31,13 @@ async def test_happy_path_registers_the_pair_and_starts_its_workflow(
         await api.ask(OWNER, "250", "Follower key in the vault")
         await api.ask(OWNER, "vault://follower", "Sizing?")
         await api.ask(OWNER, "proportional 0.5", "slippage_bps = 300")
-        summary = await api.ask(OWNER, "slippage_bps=200 buys_only=yes", "Register and start")
+        summary = await api.ask(
+            OWNER,
+            "slippage_bps=200 buys_only=yes max_sell_age=600 max_market_exposure=30",
+            "Register and start",
+        )
         assert "slippage 200 bps" in summary and "buys only" in summary
+        assert "sells up to 600 s" in summary and "max per market 30.00 pUSD" in summary
         assert ledger.list_pairs() == []  # nothing before the confirmation
         await api.ask(OWNER, "yes", "registered and running")
 
@@ -47,6 +52,8 @@ async def test_happy_path_registers_the_pair_and_starts_its_workflow(
     assert config.budget_micro == 250 * MICRO
     assert config.sizing.mode is SizingMode.PROPORTIONAL
     assert config.guards.slippage_bps == 200 and config.guards.buys_only
+    assert config.guards.max_sell_age_s == 600
+    assert config.guards.max_market_exposure_micro == 30 * MICRO
     handle = dev_env.client.get_workflow_handle(pair_workflow_id(task_queue))
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     await handle.terminate("test over")
@@ -78,6 +85,12 @@ REFUSALS = [
     ("Guards:", "stop_loss=5", "unknown guard 'stop_loss'"),
     ("Guards:", "buys_only=maybe", "buys_only must be yes or no"),
     ("Guards:", "order_type=GTD", "order_type must be one of FAK, FOK, GTC"),
+    ("Guards:", "max_book_distance=1", "max book distance must be a price between 0 and 1"),
+    ("Guards:", "max_sell_age=0", "max sell age must be at least 1 second"),
+    ("Guards:", "max_buy_age=soon", "max buy age (seconds) must be a whole number"),
+    ("Guards:", "exit_slippage_bps=9000", "less than or equal to 5000"),
+    ("Guards:", "max_market_exposure=lots", "max market exposure must be a number"),
+    ("Guards:", "shared_funder=perhaps", "shared_funder must be yes or no"),
     ("Register and start it?", "perhaps", "Please answer yes or no"),
 ]
 GOOD = {

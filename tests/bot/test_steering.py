@@ -30,13 +30,15 @@ pytestmark = [pytest.mark.devserver]
 
 
 def config(name: str) -> PairConfig:
-    """Return a valid pair signed by the test vault's follower key."""
+    """Return a valid pair signed by the test vault's follower key (several of them share the
+    follower's wallet, so they are marked shared)."""
     return PairConfig(
         pair_id=name,
         source=SOURCE,
         follower=FOLLOWER,
         key_ref="vault://follower",
         budget_micro=100 * MICRO,
+        shared_funder=True,
     )
 
 

@@ -57,10 +57,10 @@ class Operator:
         self.outputs += [result.stdout, result.stderr]
         return result
 
-    def add(self, name: str, **overrides: str) -> Result:
+    def add(self, name: str, *flags: str, **overrides: str) -> Result:
         opts = {"source": SOURCE, "follower": FOLLOWER, "key-ref": "vault://hot", "budget": "100"}
         opts.update(overrides)
-        args = ["pair", "add", name]
+        args = ["pair", "add", name, *flags]
         for key, value in opts.items():
             args += [f"--{key}", value]
         return self.run(*args)
@@ -111,6 +111,11 @@ def operator(dev_env: WorkflowEnvironment, task_queue: str, tmp_path: Path) -> I
         ({"key-ref": "vault://other"}, "neither the follower"),
         ({"key-ref": "hot"}, "vault://NAME"),
         ({"slippage-bps": "9000"}, "slippage_bps"),
+        ({"exit-slippage-bps": "9000"}, "exit_slippage_bps"),
+        ({"max-buy-age": "later"}, "max buy age (seconds) must be a whole number"),
+        ({"max-sell-age": "0"}, "max sell age must be at least 1 second"),
+        ({"max-book-distance": "1.5"}, "max book distance must be a price between 0 and 1"),
+        ({"max-market-exposure": "lots"}, "max market exposure must be a number"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(
@@ -153,6 +158,23 @@ def test_operator_registers_steers_and_stops_a_pair(operator: Operator) -> None:
     assert operator.run("pair", "pause", "nope").exit_code != 0
 
     _assert_key_never_leaked(operator)
+
+
+def test_a_wallet_is_shared_only_by_pairs_all_marked_shared(operator: Operator) -> None:
+    assert operator.add("solo").exit_code == 0
+    refused = operator.add("second", "--shared-funder")
+    assert refused.exit_code != 0
+    assert "solo" in refused.stderr and FOLLOWER in refused.stderr
+    assert "--shared-funder" in refused.stderr
+    assert operator.workflow_ids() == ["pair/solo"]
+
+    assert operator.run("pair", "remove", "solo", "--yes").exit_code == 0  # its wallet is free
+    assert operator.add("one", "--shared-funder").exit_code == 0
+    unmarked = operator.add("two")
+    assert unmarked.exit_code != 0 and "register this pair with --shared-funder" in unmarked.stderr
+    assert operator.add("two", "--shared-funder").exit_code == 0
+    ledger = open_ledger(load_settings(data_dir=operator.data_dir))
+    assert [record.pair_id for record in ledger.list_pairs()] == ["one", "two"]
 
 
 def _assert_key_never_leaked(operator: Operator) -> None:
