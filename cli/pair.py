@@ -4,6 +4,7 @@ Invariants:
 - Bad input prints a clear message and exits non-zero with nothing written and no workflow
   started or changed (validation happens in `control.pair_input` and `PairService` before any
   write).
+- `pair add` and `pair guards` take the same guard options, parsed by the same functions.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from adapters.ledger import open_ledger
 from cli.common import UserError, get_settings, run
-from control.pair_input import config_from_options
+from control.pair_input import config_from_options, guards_from_options
 from projectk.models import Guards
 from projectk.money import AmountError, format_micro, parse_micro
 from projectk.settings import Settings
@@ -185,6 +186,28 @@ def add(ctx: click.Context, /, name: str, **opts: object) -> None:
 
     _call(ctx, go)
     click.echo(f"pair {name} registered and running: {config.source} -> {config.follower}")
+
+
+@pair.command("guards")
+@click.argument("name")
+@_guard_options(for_change=True)
+@click.pass_context
+def guards(ctx: click.Context, /, name: str, **opts: object) -> None:
+    """Change the guards of pair NAME while it runs (only the options given)."""
+    if all(value is None for value in opts.values()):
+        raise UserError("give at least one guard option to change (see --help)")
+
+    async def go(service: PairService) -> None:
+        # The whole guards travel in the update: the pair's current ones, with the changes.
+        current = (await service.state(name)).config.guards
+        try:
+            changed = guards_from_options(opts, current)
+        except (AmountError, ValidationError, ValueError) as exc:
+            raise UserError(_readable(exc)) from None
+        await service.set_guards(name, changed)
+
+    _call(ctx, go)
+    click.echo(f"pair {name} guards changed; `projectk pair show {name}` shows them")
 
 
 @pair.command("list")

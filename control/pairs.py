@@ -40,7 +40,7 @@ from projectk.contract import (
     pair_workflow_id,
 )
 from projectk.messages import ConfigPatch, PairWorkflowInput, StopRequest
-from projectk.models import MICRO, FillCursor, PairConfig, PairState, PairStatus
+from projectk.models import MICRO, FillCursor, Guards, PairConfig, PairState, PairStatus
 from projectk.settings import ExecutorMode, Settings
 
 log = logging.getLogger(__name__)
@@ -214,13 +214,33 @@ class PairService:
         """Change a pair's budget (validated by the workflow before it is applied)."""
         if budget_micro > self._rules.budget_ceiling_micro:
             raise PairError("budget is above the configured ceiling")
+        return await self._patch(pair_id, ConfigPatch(budget_micro=budget_micro), "budget")
+
+    async def set_guards(self, pair_id: str, guards: Guards) -> PairConfig:
+        """Replace a pair's guards (validated by the workflow before they are applied)."""
+        config = await self._patch(pair_id, ConfigPatch(guards=guards), "guards")
+        # The workflow answers with what it applied: a guard it did not take as asked must not
+        # pass for changed.
+        differ = [
+            f"{name} is {_shown(getattr(config.guards, name))}, not {_shown(getattr(guards, name))}"
+            for name in Guards.model_fields
+            if getattr(config.guards, name) != getattr(guards, name)
+        ]
+        if differ:
+            raise PairError(
+                f"the pair applied other guards than asked: {'; '.join(differ)} "
+                f"(`projectk pair show {pair_id}` shows what it runs with)"
+            )
+        return config
+
+    async def _patch(self, pair_id: str, patch: ConfigPatch, what: str) -> PairConfig:
         handle = await self._running(pair_id)
         try:
             config: PairConfig = await handle.execute_update(
-                UPDATE_CONFIG, ConfigPatch(budget_micro=budget_micro), result_type=PairConfig
+                UPDATE_CONFIG, patch, result_type=PairConfig
             )
         except Exception as exc:  # the validator's rejection arrives as an update failure
-            raise PairError(f"budget not changed: {_cause(exc)}") from None
+            raise PairError(f"{what} not changed: {_cause(exc)}") from None
         record = self._ledger.get_pair(pair_id)
         status = record.status if record else PairStatus.ACTIVE
         self._ledger.upsert_pair(config, status)
@@ -262,6 +282,10 @@ _STILL_RUNNING = (
     "pair {pair_id!r} was removed but its workflow has not ended yet (it ends when a worker "
     "handles the removal: is the worker up?); nothing was registered, try again once it has"
 )
+
+
+def _shown(value: object) -> str:
+    return "off" if value is None else str(value)
 
 
 def _funder_taken(config: PairConfig, others: list[str], unshared: list[str]) -> str:
