@@ -95,7 +95,7 @@ class ProjectKBot:
         self._config = config
         self._conversations = Conversations(config.conversation_timeout_s, monotonic)
         roles = BotRoles(owner_ids=config.owner_ids, dashboard_url=config.dashboard_url)
-        self.handlers = Handlers(service, self._conversations, probe, roles, config.defaults)
+        self.handlers = Handlers(service, self._conversations, probe, roles, config.defaults, wall)
         self._app = build_application(config, self.handlers)
         self.dispatcher = AlertDispatcher(alerts, self.send_to_owners, config.rhythm, wall)
 

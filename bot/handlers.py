@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from telegram import Bot, Update
@@ -22,6 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 from temporalio.service import RPCError
 
+from adapters.ledger import utcnow
 from bot.addpair import AddPairFlow, PairDefaults
 from bot.conversation import Conversations, Reply
 from bot.guard import SECRET_WARNING, looks_secret
@@ -102,12 +104,14 @@ class Handlers:
         probe: StatusProbe,
         roles: BotRoles,
         defaults: PairDefaults,
+        wall: Callable[[], datetime] = utcnow,
     ) -> None:
         self._service = service
         self._conversations = conversations
         self._probe = probe
         self._roles = roles
         self._defaults = defaults
+        self._wall = wall  # the ages of mirrors in flight are measured on it
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -268,7 +272,12 @@ class Handlers:
     async def pair(self, update: Update, context: Context) -> None:
         """Show a pair's live state."""
         await self._named(
-            update, context, "/pair NAME", lambda name: _then(self._service.state(name), state_text)
+            update,
+            context,
+            "/pair NAME",
+            lambda name: _then(
+                self._service.state(name), lambda state: state_text(state, self._wall())
+            ),
         )
 
     async def pause(self, update: Update, context: Context) -> None:

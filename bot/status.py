@@ -27,6 +27,7 @@ from temporalio.client import Client
 from adapters.chain import read_stats
 from adapters.ledger import LedgerReader, utcnow
 from adapters.temporal import Poller, fresh_counts, task_queue_pollers
+from bot.texts import ago
 from projectk.health import Check, Health
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class StatusProbe:
         uptime = self._clock() - self._started
         return (
             f"ProjectK bot {project_version()} on host {socket.gethostname()}, pid {os.getpid()},"
-            f" up {_ago(uptime)}; Temporal namespace {self._client.namespace}, "
+            f" up {ago(uptime)}; Temporal namespace {self._client.namespace}, "
             f"task queue {self._task_queue}"
         )
 
@@ -148,7 +149,7 @@ class StatusProbe:
             CHAIN_TAIL,
             Health.NOT_CHECKED,
             f"newest fill in block {fill.block_number} detected {lag.total_seconds():.1f} s "
-            f"after its block, {_ago(self._clock() - detected)} ago",
+            f"after its block, {ago(self._clock() - detected)} ago",
         )
 
 
@@ -164,12 +165,3 @@ def render(check: Check) -> str:
     """Return a check as one /status line, behind the icon of its health."""
     text = f"{ICONS[check.health]} {check.name}: {check.detail}"
     return f"{text}; fix: {check.fix}" if check.fix else text
-
-
-def _ago(delta: timedelta) -> str:
-    seconds = int(max(delta.total_seconds(), 0))
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"

@@ -8,11 +8,16 @@ Invariants:
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from pydantic import ValidationError
 
 from adapters.ledger import PairRecord
-from projectk.models import PairConfig, PairState, SizingMode
+from projectk.models import MICRO, PairConfig, PairState, SizingMode
 from projectk.money import format_micro
+
+CENT = Decimal("0.01")
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("addpair", "register a pair, step by step"),
@@ -145,8 +150,8 @@ def pairs_text(records: list[PairRecord]) -> str:
     return "\n".join(lines)
 
 
-def state_text(state: PairState) -> str:
-    """Return a pair's live state from its workflow."""
+def state_text(state: PairState, now: datetime) -> str:
+    """Return a pair's live state from its workflow, with its reservations in flight."""
     config = state.config
     reason = f" ({state.status_reason})" if state.status_reason else ""
     last = state.last_fill_at.isoformat(timespec="seconds") if state.last_fill_at else "never"
@@ -162,7 +167,42 @@ def state_text(state: PairState) -> str:
             f"  fills seen {state.fills_seen} · mirrors started {state.mirrors_started} · "
             f"in flight {len(state.in_flight)} · consecutive failures "
             f"{state.consecutive_failures}",
+            *in_flight_lines(state, now),
             f"  last source fill {last} · cursor block {state.cursor.block}",
             f"  {config.source} → {config.follower}",
         ]
     )
+
+
+def in_flight_lines(state: PairState, now: datetime) -> list[str]:
+    """Return one line per mirror in flight (oldest first) and their total reserved pUSD."""
+    if not state.in_flight:
+        return []
+    flights = sorted(state.in_flight.values(), key=lambda flight: flight.started_at)
+    lines = [
+        f"    {flight.side.value} {short_token(flight.token_id)} · reserved "
+        f"{pusd_2(flight.reserved_micro)} pUSD · {ago(now - flight.started_at)}"
+        for flight in flights
+    ]
+    total = sum(flight.reserved_micro for flight in flights)
+    return [f"  reserved in flight {pusd_2(total)} pUSD:", *lines]
+
+
+def short_token(token_id: str) -> str:
+    """Return a token id short enough for a chat line (its start and end)."""
+    return token_id if len(token_id) <= 12 else f"{token_id[:6]}…{token_id[-4:]}"
+
+
+def pusd_2(micro: int) -> str:
+    """Return micro-units as pUSD with exactly 2 decimals."""
+    return str((Decimal(micro) / MICRO).quantize(CENT))
+
+
+def ago(delta: timedelta) -> str:
+    """Return an age in seconds, minutes or hours (a clock behind the start reads 0 s)."""
+    seconds = int(max(delta.total_seconds(), 0))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
