@@ -24,6 +24,7 @@ from adapters.polymarket import ClobEndpoint
 from adapters.polymarket.errors import post_failure
 from adapters.polymarket.schemas import TradeStatus, error_text, read_book
 from adapters.polymarket.verdicts import classify_post_error
+from projectk.decisions import fold_fill
 from projectk.messages import (
     BookLevel,
     CancelOrdersInput,
@@ -40,7 +41,6 @@ from projectk.messages import (
     SignOrderInput,
     VenueOrderState,
 )
-from projectk.decisions import fold_fill
 from projectk.models import (
     MICRO,
     Exchange,

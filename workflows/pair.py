@@ -175,7 +175,8 @@ class PairWorkflow:
     @workflow.update(name=UPDATE_CONFIG)
     def update_config(self, patch: ConfigPatch) -> PairConfig:
         """Apply a configuration change and return the new configuration."""
-        changes = patch.model_dump(exclude_none=True)
+        # Only the fields the patch sets; inside them, None is a value (a guard turned off).
+        changes = {k: v for k, v in patch.model_dump().items() if getattr(patch, k) is not None}
         config = PairConfig.model_validate({**self._state.config.model_dump(), **changes})
         self._state = self._state.model_copy(update={"config": config})
         return config

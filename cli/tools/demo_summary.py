@@ -3,8 +3,8 @@
 When the duration is up the source trader is stopped and its resting orders are cancelled, so the
 source makes no fill after the block its last trade settles in (`last_block`). The drain then waits,
 within a bound, until every pair has settled every fill of its source; the summary says, per pair,
-how many fills it saw, how many decisions it mirrored, which fills it skipped and why, what it spent, holds and
-gained.
+how many fills it saw, how many decisions it mirrored, which fills it skipped and why, what it
+spent, holds and gained.
 
 Invariants:
 - The drain and the summary only read (the chain tail's figures, the pairs' `state` query, the

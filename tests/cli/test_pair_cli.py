@@ -168,11 +168,6 @@ def test_operator_registers_steers_and_stops_a_pair(operator: Operator) -> None:
     _assert_key_never_leaked(operator)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PairWorkflow.update_config merges the patch with model_dump(exclude_none=True), "
-    "which drops a guard set to None inside `guards` and puts its default back",
-)
 def test_a_guard_turned_off_on_a_running_pair_stays_off(operator: Operator) -> None:
     assert operator.add("offpair").exit_code == 0
     turned_off = operator.run("pair", "guards", "offpair", "--max-book-distance", "off")
