@@ -38,7 +38,7 @@ def intent(m: Market, side: Side, shares: int, price: str, order_type: OrderType
     limit = Decimal(price)
     return OrderIntent(
         pair_id="p",
-        fill_id=f"f-{m.yes[-6:]}",
+        decision_id=f"order-{m.yes[-6:]}",
         token_id=m.yes,
         side=side,
         shares_micro=shares * MICRO,

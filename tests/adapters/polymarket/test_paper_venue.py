@@ -35,7 +35,7 @@ def paper_on(sandbox: Sandbox) -> PaperVenue:
 def buy(token: str, shares: int, order_type: OrderType = OrderType.FAK) -> OrderIntent:
     return OrderIntent(
         pair_id="paper",
-        fill_id="f1",
+        decision_id="order-1",
         token_id=token,
         side=Side.BUY,
         shares_micro=shares * MICRO,

@@ -20,7 +20,7 @@ from tests.venue_sandbox import FAST_KDF, PASSPHRASE
 
 INTENT = OrderIntent(
     pair_id="p",
-    fill_id="f",
+    decision_id="order",
     token_id="1",
     side=Side.BUY,
     shares_micro=10 * MICRO,

@@ -66,9 +66,9 @@ async def test_history_is_ciphertext_and_the_worker_runs_with_the_codec(
         state = await wait_state(handle, lambda s: s.mirrors_started == 1 and not s.in_flight)
         assert state.config.key_ref == f"vault://{marker}"
         assert len(venue.executed) == 1
-        assert ledger.get_order(task_queue, fill.fill_id) is not None
+        assert ledger.get_order(task_queue, fill.order_hash) is not None  # its first decision
 
-        for workflow_id in (handle.id, mirror_workflow_id(task_queue, fill.fill_id)):
+        for workflow_id in (handle.id, mirror_workflow_id(task_queue, fill.order_hash)):
             raw, encodings = await _history_bytes(dev_env.client, workflow_id)
             assert marker.encode() not in raw
             assert encodings and set(encodings) == {ENCRYPTED_ENCODING}
