@@ -246,8 +246,17 @@ def _decide_sell(state: PairState, order: SourceOrder) -> Decision:
 
 
 def _decision_id(order: SourceOrder) -> str:
-    n = order.decisions + 1
-    return order.key if n == 1 else f"{order.key}/{n}"
+    return decision_id(order.key, order.decisions + 1)
+
+
+def decision_id(order_key: str, n: int) -> str:
+    """Return the id of a source order's n-th mirror decision: its key, "<key>/n" for top-ups."""
+    return order_key if n == 1 else f"{order_key}/{n}"
+
+
+def order_key_of(decision: str) -> str:
+    """Return the key of the source order a decision id names."""
+    return decision.split("/", 1)[0]
 
 
 def start_flight(state: PairState, start: Start, flight: InFlight) -> PairState:

@@ -20,6 +20,7 @@ from enum import StrEnum, unique
 
 from pydantic import Field
 
+from projectk.decisions import order_key_of
 from projectk.models import (
     Address,
     AlertLevel,
@@ -66,9 +67,8 @@ _ORDER_HASH = re.compile(r"0x[0-9a-f]{64}")
 
 def source_order_of(key: str) -> str:
     """Return the source order hash a decision id (or an order key) names, else ""."""
-    # A decision id is the source order's key, "/n" after it for the n-th top-up. An order
-    # without a hash is keyed by its first fill's id, which names no order.
-    head = key.split("/", 1)[0].lower()
+    # An order without a hash is keyed by its first fill's id, which names no order.
+    head = order_key_of(key).lower()
     return head if _ORDER_HASH.fullmatch(head) else ""
 
 

@@ -55,7 +55,7 @@ from cli.tools.bench.mirror_plan import (
 )
 from cli.tools.bench.temporal_cost import actions_between, fill_stages, read_actions
 from projectk.contract import mirror_workflow_id, pair_workflow_id
-from projectk.decisions import MAX_ORDERS_KEPT
+from projectk.decisions import MAX_ORDERS_KEPT, decision_id
 from projectk.messages import PairWorkflowInput
 from projectk.models import MICRO, FillCursor, Guards, PairConfig, PairState, Sizing
 from projectk.settings import ExecutorMode, load_settings
@@ -385,10 +385,9 @@ async def _mirror_figures(
 def mirror_decisions(state: PairState) -> Iterator[tuple[str, str]]:
     """Yield (mirror workflow id, tx of the order's first fill) per decision the pair started;
     the tx is "" for a top-up, which a later fill of the order started."""
-    # Mirror ids are deterministic (mirror/<pair>/<decision>), and decision ids are the kernel's:
-    # the source order's key, "<key>/n" for its n-th top-up. The state names the orders.
+    # Mirror ids are deterministic (mirror/<pair>/<decision>); the state names the orders.
     for key, order in state.orders.items():
         first_tx = order.fills[0].split(":")[0].lower() if order.fills else ""
         for n in range(1, order.decisions + 1):
-            decision = key if n == 1 else f"{key}/{n}"
+            decision = decision_id(key, n)
             yield mirror_workflow_id(state.config.pair_id, decision), first_tx if n == 1 else ""
