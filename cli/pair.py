@@ -24,6 +24,8 @@ from projectk.money import AmountError, format_micro, parse_micro
 from projectk.settings import Settings
 
 if TYPE_CHECKING:
+    from temporalio.client import Client
+
     from control.pairs import PairService
 
 T = TypeVar("T")
@@ -31,23 +33,31 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 @asynccontextmanager
-async def pair_service(settings: Settings) -> AsyncIterator[PairService]:
-    """Yield a PairService wired to the configured Temporal, ledger and vault."""
+async def pair_service(
+    settings: Settings, client: Client | None = None
+) -> AsyncIterator[PairService]:
+    """Yield a PairService wired to the configured (or the given) Temporal, ledger and vault."""
     from adapters.temporal import TemporalUnavailableError, connect
     from control.pairs import build_pair_service
 
-    try:
-        client = await connect(settings)
-    except TemporalUnavailableError as exc:
-        raise UserError(str(exc)) from None
+    if client is None:
+        try:
+            client = await connect(settings)
+        except TemporalUnavailableError as exc:
+            raise UserError(str(exc)) from None
     yield build_pair_service(settings, client, open_ledger(settings))
 
 
 def _call(ctx: click.Context, action: Callable[[PairService], Awaitable[T]]) -> T:
     from control.pairs import PairError
 
+    # Tests put a Temporal client into the context object (one whose signals can be made to
+    # fail); otherwise the configured server is connected to.
+    root = ctx.find_root()
+    injected = root.obj.get("temporal_client") if isinstance(root.obj, dict) else None
+
     async def go() -> T:
-        async with pair_service(get_settings(ctx)) as service:
+        async with pair_service(get_settings(ctx), injected) as service:
             return await action(service)
 
     try:
