@@ -28,7 +28,7 @@ from bot.addpair import AddPairFlow, PairDefaults
 from bot.conversation import Conversations, Reply
 from bot.guard import SECRET_WARNING, looks_secret
 from bot.status import StatusProbe
-from bot.texts import HELP, HOWTO, REFUSAL, pairs_text, state_text
+from bot.texts import HELP, HOWTO, REFUSAL, pairs_text, state_text, stop_all_text
 from bot.timeouts import TemporalTimeoutError, bounded
 from control.pairs import PairError, PairService
 from projectk.money import AmountError, format_micro, parse_micro
@@ -257,13 +257,12 @@ class Handlers:
         user = update.effective_user
         reason = f"emergency stop from Telegram by {user.id if user else chat_id}"
         log.warning("stopall requested in chat %s", chat_id)
-        stopped = await bounded(self._service.stop_all(reason))
-        await self.say(
-            context,
-            chat_id,
-            f"🛑 Emergency stop sent to {len(stopped)} pair(s). "
-            "They cancel open orders; only /resume NAME restarts one.",
-        )
+        try:
+            result = await bounded(self._service.stop_all(reason))
+        except (PairError, RPCError, TemporalTimeoutError) as exc:
+            await self.say(context, chat_id, f"❌ Emergency stop failed: {exc}")
+            return
+        await self.say(context, chat_id, stop_all_text(result))
 
     async def pairs(self, update: Update, context: Context) -> None:
         """List the registered pairs."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from adapters.ledger import PairRecord
+from control.pairs import StopAllResult
 from projectk.models import MICRO, PairConfig, PairState, SizingMode
 from projectk.money import format_micro
 
@@ -206,3 +207,23 @@ def ago(delta: timedelta) -> str:
     if seconds < 7200:
         return f"{seconds // 60} min"
     return f"{seconds // 3600} h"
+
+
+def stop_all_text(result: StopAllResult) -> str:
+    """Say which pairs an emergency stop reached and, one per line, each it could not stop."""
+    named = f": {', '.join(result.stopped)}" if result.stopped else ""
+    lines = [
+        f"🛑 Emergency stop sent to {len(result.stopped)} pair(s){named}. "
+        "They cancel open orders; only /resume NAME restarts one."
+    ]
+    if result.complete:
+        return "\n".join(lines)
+    lines.append("❌ NOT stopped (these may still be trading):")
+    lines += [f"• {name}: {error}" for name, error in result.failed.items()]
+    if result.listing_error:
+        lines.append(
+            f"• the list of running pairs broke off ({result.listing_error}): "
+            "pairs after it were not reached"
+        )
+    lines.append("Send /stopall again, or stop them in the Temporal UI.")
+    return "\n".join(lines)

@@ -297,8 +297,23 @@ def remove(ctx: click.Context, name: str, yes: bool) -> None:
 def stop(ctx: click.Context, stop_all: bool, reason: str) -> None:
     """Emergency-stop every pair (cancels open orders; only resume restarts a pair)."""
     del stop_all
-    stopped = _call(ctx, lambda service: service.stop_all(reason))
-    click.echo(f"emergency stop sent to {len(stopped)} pair(s)")
+    result = _call(ctx, lambda service: service.stop_all(reason))
+    click.echo(f"emergency stop sent to {len(result.stopped)} pair(s){_listed(result.stopped)}")
+    if result.complete:
+        return
+    lines = ["emergency stop incomplete; NOT stopped (these may still be trading):"]
+    lines += [f"  {name}: {error}" for name, error in result.failed.items()]
+    if result.listing_error:
+        lines.append(
+            f"  the list of running pairs broke off ({result.listing_error}): "
+            "pairs after it were not reached"
+        )
+    lines.append("run `projectk stop --all` again, or stop them in the Temporal UI")
+    raise UserError("\n".join(lines))
+
+
+def _listed(names: list[str]) -> str:
+    return f": {', '.join(names)}" if names else ""
 
 
 def _readable(exc: Exception) -> str:

@@ -8,6 +8,8 @@ Invariants:
 - A funder (or follower, when there is no funder) holds the funds of one live pair, unless that
   pair and every other live pair at it are marked `shared_funder`; a removed pair holds none.
 - Workflows are addressed by name and id from `projectk.contract`; no workflow code is imported.
+- An emergency stop signals every running pair whatever one of them answers, and says which
+  pairs it could not reach, with the error each gave; those are not booked as stopped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
@@ -47,6 +50,23 @@ log = logging.getLogger(__name__)
 
 RUNNING_PAIRS_QUERY = f'WorkflowType="{PAIR_WORKFLOW}" AND ExecutionStatus="Running"'
 REMOVAL_WAIT_S = 30.0  # how long `add` waits for a just-removed pair of the same name to end
+# Each emergency-stop signal is given this long, well inside the bot's bound on a whole command,
+# so one pair Temporal is slow to reach cannot keep the others from being reported.
+STOP_SIGNAL_TIMEOUT = timedelta(seconds=8)
+
+
+@dataclass(frozen=True)
+class StopAllResult:
+    """What an emergency stop of every pair did."""
+
+    stopped: list[str]  # the pairs whose workflow took the stop signal
+    failed: dict[str, str]  # pair -> why its signal failed: that pair may still be trading
+    listing_error: str | None = None  # the listing broke off: pairs after it were not reached
+
+    @property
+    def complete(self) -> bool:
+        """Return whether every running pair was stopped."""
+        return not self.failed and self.listing_error is None
 
 
 class PairError(ValueError):
@@ -199,16 +219,48 @@ class PairService:
         )
         self._ledger.set_pair_status(pair_id, PairStatus.STOPPED)
 
-    async def stop_all(self, reason: str) -> list[str]:
-        """Emergency-stop every running pair; return the workflow ids signalled."""
-        stopped = []
-        async for execution in self._client.list_workflows(RUNNING_PAIRS_QUERY):
-            handle = self._client.get_workflow_handle(execution.id)
-            await handle.signal(SIGNAL_EMERGENCY_STOP, StopRequest(reason=reason))
-            stopped.append(execution.id)
+    async def stop_all(self, reason: str) -> StopAllResult:
+        """Emergency-stop every running pair: signal each one, whatever happens to the others,
+        and return which pairs were stopped and why each of the rest was not."""
+        names: list[str] = []
+        listing_error = None
+        try:
+            async for execution in self._client.list_workflows(RUNNING_PAIRS_QUERY):
+                names.append(execution.id.removeprefix(pair_workflow_id("")))
+        except RPCError as exc:
+            if not names:
+                raise PairError(f"could not list the running pairs: {exc.message}") from None
+            listing_error = exc.message  # the pairs listed so far are still stopped
+        errors = await asyncio.gather(*(self._signal_stop(name, reason) for name in names))
+        failed = {name: error for name, error in zip(names, errors, strict=True) if error}
+        result = StopAllResult([n for n in names if n not in failed], failed, listing_error)
+        # A pair the stop may not have reached may still be trading: its status is left as is.
+        unreached = (
+            set(failed)
+            if listing_error is None
+            else {record.pair_id for record in self._ledger.list_pairs()} - set(result.stopped)
+        )
         for record in self._ledger.list_pairs():
-            self._ledger.set_pair_status(record.pair_id, PairStatus.STOPPED)
-        return stopped
+            if record.pair_id not in unreached:
+                self._ledger.set_pair_status(record.pair_id, PairStatus.STOPPED)
+        for name, error in failed.items():
+            log.error("emergency stop did not reach pair %s: %s", name, error)
+        if listing_error:
+            log.error("emergency stop: the list of running pairs broke off: %s", listing_error)
+        return result
+
+    async def _signal_stop(self, pair_id: str, reason: str) -> str | None:
+        # Returns the failure as text: one pair's failure must not keep the others running,
+        # whatever it is, so every exception is caught here and reported.
+        handle = self._client.get_workflow_handle(pair_workflow_id(pair_id))
+        try:
+            await handle.signal(
+                SIGNAL_EMERGENCY_STOP, StopRequest(reason=reason), rpc_timeout=STOP_SIGNAL_TIMEOUT
+            )
+        except Exception as exc:
+            text = exc.message if isinstance(exc, RPCError) else str(exc)
+            return text or type(exc).__name__
+        return None
 
     async def set_budget(self, pair_id: str, budget_micro: int) -> PairConfig:
         """Change a pair's budget (validated by the workflow before it is applied)."""
