@@ -18,7 +18,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.fills import FillFeed
-from adapters.chain import ChainFillFeed, build_claim_chain, build_reader, build_tail
+from adapters.chain import (
+    ChainFillFeed,
+    RpcPool,
+    build_claim_chain,
+    build_reader,
+    build_rpc_pool,
+    build_tail,
+)
 from adapters.endpoints import resolve_endpoints
 from adapters.ledger import Ledger, LedgerFillFeed, open_ledger, worker_identity
 from adapters.metrics import metrics_endpoint, temporal_runtime
@@ -35,23 +42,29 @@ log = logging.getLogger(__name__)
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
-def build_feed(settings: Settings, ledger: Ledger) -> FillFeed:
+def build_feed(settings: Settings, ledger: Ledger, rpc: RpcPool) -> FillFeed:
     """Return the chain tail feed when the mode reads a chain (sandbox, live), else the ledger's."""
     if settings.executor_mode is ExecutorMode.PAPER:
         return LedgerFillFeed(ledger)
-    return ChainFillFeed(build_tail(settings, ledger))
+    return ChainFillFeed(build_tail(settings, ledger, rpc))
 
 
 def build_clients(settings: Settings) -> Clients:
-    """Build the production clients from settings (resolved to the sandbox's endpoints first)."""
+    """Build the production clients from settings (resolved to the sandbox's endpoints first).
+
+    One RPC pool serves every chain read and send of the process (the tail, balances for SELL
+    sizing and reconciliation, claims), so they share its failover, rate limits and counters;
+    the tail closes it when it stops, after the worker's activities have finished.
+    """
     settings = resolve_endpoints(settings)
     ledger = open_ledger(settings)
+    rpc = build_rpc_pool(settings)
     return Clients(
         ledger=ledger,
-        feed=build_feed(settings, ledger),
+        feed=build_feed(settings, ledger, rpc),
         venue=build_venue(settings),
-        chain=build_reader(settings),
-        claims=build_claim_chain(settings),
+        chain=build_reader(rpc),
+        claims=build_claim_chain(settings, rpc),
         markets=build_market_directory(settings),
     )
 

@@ -1,5 +1,6 @@
 """The chain (Polygon): contract addresses and ABIs, decoding of exchange fill events, balance
-reads, redeem transactions, and the detection of source fills (`detection`).
+reads, redeem transactions, the detection of source fills (`detection`), and the RPC pool every
+chain read and send of a process goes through (`rpc`, web3 over it in `provider`).
 
 Invariants:
 - Addresses are the production ones; the sandbox places its contracts at the same addresses.
@@ -29,10 +30,10 @@ from adapters.chain.detection import (
     read_stats,
     stats_path,
 )
-from adapters.chain.detection.rpc import RpcError, RpcPool, RpcUnavailable
-from adapters.chain.factory import build_claim_chain, build_reader, build_web3
+from adapters.chain.factory import build_claim_chain, build_reader, build_rpc_pool, build_web3
 from adapters.chain.probe import ChainUnavailable, RpcProbe, endpoint_of, head_block, probe_rpc
 from adapters.chain.reader import ChainReader
+from adapters.chain.rpc import RpcError, RpcPool, RpcUnavailable
 
 __all__ = [
     "STATS_FILE",
@@ -53,6 +54,7 @@ __all__ = [
     "build_bare_tail",
     "build_claim_chain",
     "build_reader",
+    "build_rpc_pool",
     "build_tail",
     "build_web3",
     "contracts",

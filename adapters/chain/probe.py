@@ -1,8 +1,8 @@
 """The one RPC probe: ask an endpoint for its chain id and head block, blocking, in one request.
 
 Used where a quick synchronous answer is wanted: where a new pair starts reading fills, the
-doctor, and the dashboard's system page. (The chain tail and every other read go through
-`detection.rpc.RpcPool`, with failover and rate limits.)
+doctor, and the dashboard's system page. (The worker's chain reads, the tail's and every other,
+go through `rpc.RpcPool`, with failover and rate limits.)
 
 Invariants: read-only calls; a failure is an answer (`RpcProbe.error`), never an exception;
 neither the URL's path nor its query (where providers put API keys) appears in a result.

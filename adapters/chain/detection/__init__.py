@@ -1,11 +1,12 @@
 """Source fill detection: one chain tail per worker process for every watched wallet.
 
-Modules: `rpc` (endpoints, failover, rate limits), `heads` (adaptive polling or newHeads),
-`bloom` (skip blocks that cannot hold our fills), `logs` (chunked eth_getLogs), `fallback`
-(Data API + receipts), `store` (one wallet's fills), `reorg` (our chain, fork detection),
-`ledger_io` (ledger writes), `tail` (the loop and backfills), `stats` (figures for the
-dashboard). `build_tail` wires them from settings, `build_bare_tail` over one endpoint with their
-defaults (benchmarks); nothing here builds a client at import time.
+Modules: `heads` (adaptive polling or newHeads), `bloom` (skip blocks that cannot hold our
+fills), `logs` (chunked eth_getLogs), `fallback` (Data API + receipts), `store` (one wallet's
+fills), `reorg` (our chain, fork detection), `ledger_io` (ledger writes), `tail` (the loop and
+backfills), `stats` (figures for the dashboard). They share the process's one RPC pool
+(`adapters.chain.rpc`): `build_tail` wires them from settings over a given pool,
+`build_bare_tail` over one endpoint with their defaults (benchmarks); nothing here builds a
+client at import time.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from adapters.chain.detection.fallback import DataApiFallback
 from adapters.chain.detection.feed import ChainFillFeed
 from adapters.chain.detection.heads import HeadSource, PollingHeads, WsHeads
 from adapters.chain.detection.logs import LogReader
-from adapters.chain.detection.rpc import RpcPool
 from adapters.chain.detection.stats import DetectionStats, percentile, read_stats
 from adapters.chain.detection.tail import ChainTail, TailConfig
-from adapters.endpoints import resolve_endpoints
+from adapters.chain.rpc import RpcPool
 from adapters.ledger import Ledger
 from projectk.settings import Settings
 
@@ -42,12 +42,9 @@ def stats_path(settings: Settings) -> str:
     return str(settings.data_dir / STATS_FILE)
 
 
-def build_tail(settings: Settings, ledger: Ledger | None) -> ChainTail:
-    """Build the chain tail (not started) from settings."""
-    settings = resolve_endpoints(settings)
-    rpc = RpcPool(
-        settings.rpc_urls, timeout_s=settings.rpc_timeout_s, rate_per_s=settings.rpc_rate_per_s
-    )
+def build_tail(settings: Settings, ledger: Ledger | None, rpc: RpcPool) -> ChainTail:
+    """Build the chain tail (not started) over the process's RPC pool, from resolved settings
+    (`adapters.endpoints.resolve_endpoints`); stopping the tail closes the pool."""
     heads: HeadSource
     if settings.ws_url:
         heads = WsHeads(settings.ws_url, rpc, settings.chain_block_time_s)

@@ -20,7 +20,7 @@ import httpx
 from adapters.chain.decoding import parse_log, source_fills
 from adapters.chain.detection.heads import fetch_header
 from adapters.chain.detection.logs import LogReader
-from adapters.chain.detection.rpc import RpcError, RpcPool, RpcUnavailable
+from adapters.chain.rpc import RpcError, RpcPool, RpcUnavailable
 from adapters.polymarket import DataApiTrade, read_data_api_trades
 from projectk.models import SourceFill
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import websockets
 
-from adapters.chain.detection.rpc import RpcError, RpcPool, RpcUnavailable
+from adapters.chain.rpc import RpcError, RpcPool, RpcUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from adapters.chain.contracts import ORDER_FILLED_TOPIC, V2_EXCHANGES
 from adapters.chain.decoding import ChainLog, parse_log
 from adapters.chain.detection.heads import fetch_header
-from adapters.chain.detection.rpc import RpcError, RpcPool
+from adapters.chain.rpc import RpcError, RpcPool
 
 _ADDRESSES = [address.lower() for address in V2_EXCHANGES]
 BLOCK_TIME_CACHE = 4096

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from adapters.chain.detection.heads import BlockHeader, fetch_header
-from adapters.chain.detection.rpc import RpcPool
+from adapters.chain.rpc import RpcPool
 
 log = logging.getLogger(__name__)
 

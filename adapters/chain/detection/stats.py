@@ -16,21 +16,10 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.chain.rpc import EndpointStats
 from projectk.models import Frozen
 
 LAG_SAMPLES = 2048
-
-
-class EndpointStats(Frozen):
-    """Health and counters of one RPC endpoint."""
-
-    url: str  # scheme, host and port only
-    score: float
-    healthy: bool
-    requests: int
-    errors: int
-    latency_ms: float
-    last_error: str = ""
 
 
 class DetectionStats(Frozen):

@@ -38,9 +38,9 @@ from adapters.chain.detection.heads import BlockHeader, HeadSource
 from adapters.chain.detection.ledger_io import by_wallet, record_fills, retract_fills
 from adapters.chain.detection.logs import LogReader, LogsUnavailable
 from adapters.chain.detection.reorg import ChainTracker
-from adapters.chain.detection.rpc import RpcPool
 from adapters.chain.detection.stats import DetectionMetrics, DetectionStats, snapshot, write_stats
 from adapters.chain.detection.store import Rewind, WalletFills
+from adapters.chain.rpc import RpcPool
 from adapters.ledger import Ledger
 from projectk.messages import FillBatch
 from projectk.models import FillCursor, SourceFill

@@ -20,8 +20,8 @@ from adapters.chain.detection.fallback import DataApiFallback
 from adapters.chain.detection.feed import ChainFillFeed
 from adapters.chain.detection.heads import HeadSource, PollingHeads, WsHeads
 from adapters.chain.detection.logs import LogReader
-from adapters.chain.detection.rpc import RpcPool
 from adapters.chain.detection.tail import ChainTail, TailConfig
+from adapters.chain.rpc import RpcPool
 from adapters.ledger import Ledger
 from projectk.models import FillCursor, SourceFill
 from sandbox.runtime import Sandbox

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from adapters.chain.detection.heads import PollSchedule
-from adapters.chain.detection.rpc import COOLDOWN_MAX_S, Endpoint, TokenBucket
+from adapters.chain.rpc import COOLDOWN_MAX_S, Endpoint, TokenBucket
 from tests.adapters.chain.helpers import make_tail
 
 

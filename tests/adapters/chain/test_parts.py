@@ -20,9 +20,9 @@ from activities.fills import FillActivities
 from adapters.chain.contracts import ORDER_FILLED_TOPIC
 from adapters.chain.detection.bloom import BLOOM_BYTES, bloom_bits, may_hold_fills
 from adapters.chain.detection.heads import PollSchedule
-from adapters.chain.detection.rpc import RpcError, RpcPool, RpcUnavailable, TokenBucket
 from adapters.chain.detection.stats import read_stats, write_stats
 from adapters.chain.detection.store import Rewind, WalletFills
+from adapters.chain.rpc import RpcError, RpcPool, RpcUnavailable, TokenBucket
 from adapters.ledger import Ledger
 from control.pairs import PairRules, PairService
 from projectk.messages import FillBatch, WaitForFillsInput
@@ -318,12 +318,34 @@ def test_sandbox_mode_reads_the_running_sandboxs_urls(tmp_path: Path) -> None:
     found = chain_settings(load_settings(data_dir=tmp_path, executor_mode="sandbox"))
     assert (found.rpc_urls, found.data_api_url) == ([ready["rpc_url"]], ready["data_api_url"])
     chosen = load_settings(data_dir=tmp_path, executor_mode="sandbox", rpc_urls="http://a:1")
-    assert chain_settings(chosen).rpc_urls == ["http://a:1"]
+    assert chain_settings(chosen).rpc_urls == ["http://a:1"]  # the CLOB is not the sandbox's
     live = load_settings(data_dir=tmp_path, executor_mode="live")
     assert chain_settings(live) is live
 
 
-def test_the_worker_uses_the_chain_tail_when_a_chain_is_read(
+def test_trading_on_the_running_sandbox_reads_its_chain_whatever_rpc_urls_say(
+    tmp_path: Path,
+) -> None:
+    from adapters.endpoints import resolve_endpoints
+    from projectk.settings import load_settings
+
+    (tmp_path / "sandbox").mkdir()
+    ready = {"rpc_url": "http://127.0.0.1:1234", "clob_url": "http://127.0.0.1:1235"}
+    (tmp_path / "sandbox" / "ready.json").write_text(json.dumps(ready))
+    stale = load_settings(data_dir=tmp_path, executor_mode="sandbox", rpc_urls="http://a:1")
+    resolved = resolve_endpoints(stale)
+    assert (resolved.rpc_urls, resolved.sandbox_clob_url) == ([ready["rpc_url"]], ready["clob_url"])
+    assert resolve_endpoints(resolved) == resolved
+    other = load_settings(
+        data_dir=tmp_path,
+        executor_mode="sandbox",
+        rpc_urls="http://a:1",
+        sandbox_clob_url="http://a:2",  # another sandbox's CLOB: its chain is the operator's
+    )
+    assert resolve_endpoints(other).rpc_urls == ["http://a:1"]
+
+
+async def test_the_worker_uses_the_chain_tail_when_a_chain_is_read(
     tmp_path: Path, ledger: Ledger
 ) -> None:
     from adapters.chain.detection.feed import ChainFillFeed
@@ -337,4 +359,9 @@ def test_the_worker_uses_the_chain_tail_when_a_chain_is_read(
         ("live", ChainFillFeed),
     ):
         settings = load_settings(data_dir=tmp_path, executor_mode=mode)
-        assert isinstance(build_feed(settings, ledger), kind)
+        rpc = RpcPool(settings.rpc_urls)
+        feed = build_feed(settings, ledger, rpc)
+        assert isinstance(feed, kind)
+        if isinstance(feed, ChainFillFeed):
+            assert feed.tail.rpc is rpc  # the worker's one pool
+        await rpc.close()

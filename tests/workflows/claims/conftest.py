@@ -16,10 +16,10 @@ from eth_abi.abi import encode
 from eth_typing import HexStr
 from eth_utils.abi import function_signature_to_4byte_selector
 from temporalio.testing import WorkflowEnvironment
-from web3 import AsyncHTTPProvider, AsyncWeb3, Web3
+from web3 import AsyncWeb3, Web3
 
 from activities.claims import ClaimActivities
-from adapters.chain import ClaimChain
+from adapters.chain import ClaimChain, RpcPool, build_web3
 from adapters.chain import contracts as chain
 from adapters.polymarket import ClobMarketDirectory
 from adapters.vault import ScryptParams, Vault
@@ -132,10 +132,11 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def async_w3(claim_sandbox: Sandbox) -> AsyncIterator[AsyncWeb3[Any]]:
-    """Yield the async web3 client the claim activities use, closed afterwards."""
-    w3 = AsyncWeb3(AsyncHTTPProvider(claim_sandbox.info["rpc_url"]))
-    yield w3
-    await w3.provider.disconnect()
+    """Yield the async web3 client the claim activities use (over an RPC pool, as the worker
+    builds it), closed afterwards."""
+    rpc = RpcPool([claim_sandbox.info["rpc_url"]])
+    yield build_web3(rpc)
+    await rpc.close()
 
 
 def claim_chain(vault: Vault, w3: AsyncWeb3[Any]) -> ClaimChain:

@@ -1,5 +1,7 @@
 """JSON-RPC over several endpoints: failover by health score, a token bucket per URL, timeouts,
-retries with jitter, and the counters the dashboard shows.
+retries with jitter, and the counters the dashboard shows. A worker process has one pool: the
+chain tail, balance reads for SELL sizing and reconciliation, and claims all go through it (web3
+through `provider.PoolProvider`).
 
 Invariants:
 - A call goes to the first endpoint (in configured order) that is healthy and not cooling down,
@@ -8,9 +10,11 @@ Invariants:
   down (exponentially, capped); the call is retried on the next endpoint at once, or on the same
   one after a jittered exponential backoff, up to `attempts` times, then `RpcUnavailable`.
 - A JSON-RPC error object is the node's answer, not an endpoint failure: it is raised as
-  `RpcError` at once and the caller decides (shrink a log range, fall back to the Data API).
-- Every request is counted before it is sent (per method and per URL), so the counters never
-  undercount what a provider bills; each URL sends on average at most `rate_per_s` requests/s.
+  `RpcError` at once (or handed back whole by `request`) and the caller decides (shrink a log
+  range, fall back to the Data API, let web3 raise its own error).
+- Every request is counted before it is sent (per method and per URL, each call of a batch
+  too), so the counters never undercount what a provider bills; each URL sends on average at
+  most `rate_per_s` calls/s.
 """
 
 from __future__ import annotations
@@ -20,19 +24,20 @@ import itertools
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from adapters.chain.detection.stats import EndpointStats
 from adapters.metrics import RPC_ERRORS, RPC_REQUESTS
+from projectk.models import Frozen
 
 COOLDOWN_BASE_S = 0.5
 COOLDOWN_MAX_S = 30.0
 HEALTHY_SCORE = 0.5
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+T = TypeVar("T")
 
 
 class RpcError(Exception):
@@ -46,6 +51,18 @@ class RpcError(Exception):
 
 class RpcUnavailable(Exception):
     """No endpoint answered a call after every attempt."""
+
+
+class EndpointStats(Frozen):
+    """Health and counters of one RPC endpoint."""
+
+    url: str  # scheme, host and port only
+    score: float
+    healthy: bool
+    requests: int
+    errors: int
+    latency_ms: float
+    last_error: str = ""
 
 
 class TokenBucket:
@@ -148,8 +165,9 @@ class RpcPool:
         return sum(self.requests.values())
 
     async def close(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
+        """Close the HTTP connections (again: nothing happens)."""
+        if not self._http.is_closed:
+            await self._http.aclose()
 
     def pick(self) -> Endpoint:
         """Return the endpoint the next request goes to."""
@@ -162,15 +180,28 @@ class RpcPool:
 
     async def call(self, method: str, params: list[Any]) -> Any:
         """Return the result of one call, failing over between endpoints."""
+        return _result(method, await self.request(method, params))
+
+    async def request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """Return one call's whole JSON-RPC answer (a result or the node's error object),
+        failing over between endpoints."""
+
+        async def attempt(endpoint: Endpoint) -> dict[str, Any]:
+            [answer] = await self._send(endpoint, [(method, params)])
+            return answer
+
+        return await self._with_failover(method, attempt)
+
+    async def _with_failover(self, method: str, attempt: Callable[[Endpoint], Awaitable[T]]) -> T:
         last = ""
         previous: Endpoint | None = None
-        for attempt in range(self._attempts):
+        for number in range(self._attempts):
             endpoint = self.pick()
             if endpoint is previous:
-                await asyncio.sleep(self._delay(attempt))
+                await asyncio.sleep(self._delay(number))
             previous = endpoint
             try:
-                return await self._send(endpoint, method, params)
+                return await attempt(endpoint)
             except (httpx.HTTPError, _RetryableStatus, ValueError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 endpoint.failed(last, self._clock())
@@ -182,24 +213,30 @@ class RpcPool:
         step = min(5.0, self._backoff_s * 2.0**attempt)
         return step * (0.5 + self._rng.random())
 
-    async def _send(self, endpoint: Endpoint, method: str, params: list[Any]) -> Any:
-        await endpoint.bucket.acquire()
-        endpoint.requests += 1
-        endpoint.by_method[method] += 1
-        self.requests[method] += 1
-        RPC_REQUESTS.inc(method=method)
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+    async def _send(
+        self, endpoint: Endpoint, calls: Sequence[tuple[str, list[Any]]]
+    ) -> list[dict[str, Any]]:
+        # One HTTP request: a single call, or a JSON-RPC batch whose answers come back in the
+        # order of `calls` (a node may answer a batch in any order; ids match them up).
+        for method, _ in calls:
+            await endpoint.bucket.acquire()
+            endpoint.requests += 1
+            endpoint.by_method[method] += 1
+            self.requests[method] += 1
+            RPC_REQUESTS.inc(method=method)
+        body = [
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+            for method, params in calls
+        ]
         started = time.perf_counter()
-        response = await self._http.post(endpoint.url, json=body)
+        response = await self._http.post(endpoint.url, json=body[0] if len(body) == 1 else body)
         if response.status_code in _RETRY_STATUS or response.status_code >= 500:
             raise _RetryableStatus(f"HTTP {response.status_code}")
         response.raise_for_status()
         payload = response.json()
+        answers = _match(body, [payload] if len(body) == 1 else payload)
         endpoint.succeeded((time.perf_counter() - started) * 1000)
-        if "error" in payload:
-            error = payload["error"] or {}
-            raise RpcError(int(error.get("code", 0)), str(error.get("message", "")), method)
-        return payload.get("result")
+        return answers
 
     def stats(self) -> list[EndpointStats]:
         """Return each endpoint's health and counters."""
@@ -209,6 +246,27 @@ class RpcPool:
 
 class _RetryableStatus(Exception):
     """An HTTP status that means "try again, maybe elsewhere"."""
+
+
+def _match(body: list[dict[str, Any]], payload: Any) -> list[dict[str, Any]]:
+    # A batch answer that is not a list of objects (e.g. one error: batches refused) or misses
+    # an id is an endpoint failure (ValueError), like a body that is not JSON.
+    if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
+        raise ValueError(f"not a JSON-RPC answer: {str(payload)[:120]}")
+    if len(body) == 1:
+        return [payload[0]]
+    by_id = {item.get("id"): item for item in payload}
+    missing = [call["method"] for call in body if call["id"] not in by_id]
+    if missing:
+        raise ValueError(f"batch answer without {', '.join(missing)}")
+    return [by_id[call["id"]] for call in body]
+
+
+def _result(method: str, answer: dict[str, Any]) -> Any:
+    if "error" in answer:
+        error = answer["error"] or {}
+        raise RpcError(int(error.get("code", 0)), str(error.get("message", "")), method)
+    return answer.get("result")
 
 
 def _redact_url(url: str) -> str:
