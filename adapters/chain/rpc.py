@@ -12,6 +12,10 @@ Invariants:
 - A JSON-RPC error object is the node's answer, not an endpoint failure: it is raised as
   `RpcError` at once (or handed back whole by `request`) and the caller decides (shrink a log
   range, fall back to the Data API, let web3 raise its own error).
+- `call_at` accepts an answer only from a node that has reached a block: the call goes in one
+  JSON-RPC batch after `eth_blockNumber` (one HTTP request, which a load balancer hands to one
+  node, and which geth-based nodes such as Bor run in order), and a node whose head is behind
+  the block fails the attempt like a timeout would, so its answer is never taken for the chain's.
 - Every request is counted before it is sent (per method and per URL, each call of a batch
   too), so the counters never undercount what a provider bills; each URL sends on average at
   most `rate_per_s` calls/s.
@@ -192,6 +196,18 @@ class RpcPool:
 
         return await self._with_failover(method, attempt)
 
+    async def call_at(self, block: int, method: str, params: list[Any]) -> Any:
+        """Return the result of one call answered by a node whose head is at or past `block`."""
+
+        async def attempt(endpoint: Endpoint) -> dict[str, Any]:
+            head, answer = await self._send(endpoint, [("eth_blockNumber", []), (method, params)])
+            number = _block_number(head)
+            if number < block:
+                raise _Behind(f"node is behind: head {number} < block {block}")
+            return answer
+
+        return _result(method, await self._with_failover(method, attempt))
+
     async def _with_failover(self, method: str, attempt: Callable[[Endpoint], Awaitable[T]]) -> T:
         last = ""
         previous: Endpoint | None = None
@@ -202,7 +218,7 @@ class RpcPool:
             previous = endpoint
             try:
                 return await attempt(endpoint)
-            except (httpx.HTTPError, _RetryableStatus, ValueError) as exc:
+            except (httpx.HTTPError, _RetryableStatus, _Behind, ValueError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 endpoint.failed(last, self._clock())
                 RPC_ERRORS.inc(method=method)
@@ -248,6 +264,10 @@ class _RetryableStatus(Exception):
     """An HTTP status that means "try again, maybe elsewhere"."""
 
 
+class _Behind(Exception):
+    """The node that answered has not reached the block the answer must cover."""
+
+
 def _match(body: list[dict[str, Any]], payload: Any) -> list[dict[str, Any]]:
     # A batch answer that is not a list of objects (e.g. one error: batches refused) or misses
     # an id is an endpoint failure (ValueError), like a body that is not JSON.
@@ -267,6 +287,14 @@ def _result(method: str, answer: dict[str, Any]) -> Any:
         error = answer["error"] or {}
         raise RpcError(int(error.get("code", 0)), str(error.get("message", "")), method)
     return answer.get("result")
+
+
+def _block_number(answer: dict[str, Any]) -> int:
+    # The head asked for alongside a call: anything but a hex number fails the attempt.
+    result = answer.get("result")
+    if not isinstance(result, str):
+        raise ValueError(f"eth_blockNumber: no head in {str(answer)[:120]}")
+    return int(result, 16)
 
 
 def _redact_url(url: str) -> str:

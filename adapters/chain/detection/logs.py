@@ -3,9 +3,13 @@
 Invariants:
 - One `eth_getLogs` covers both V2 exchanges and up to `max_wallets` makers (topic2 as a list),
   over at most `max_block_range` blocks; larger requests are split, never truncated.
+- A range counts as read only when the node that answered has reached its last block
+  (`RpcPool.call_at`): a node behind (failover, a load balancer's lagging backend) answers
+  blocks it has not seen with an empty list, which must not pass for "no fills there".
 - A node's refusal (a JSON-RPC error) halves the range, and the reader remembers the smaller
   range; a single block the node still refuses raises `LogsUnavailable` (the caller falls back
-  to the Data API). Transport failures propagate as `RpcUnavailable` (the caller retries later).
+  to the Data API). Transport failures, and ranges no node has reached yet, propagate as
+  `RpcUnavailable` (the caller retries later).
 - Block times come from the log (`blockTimestamp`) or from one cached header fetch per block.
 """
 
@@ -69,7 +73,7 @@ class LogReader:
             "topics": [ORDER_FILLED_TOPIC, None, topics],
         }
         try:
-            raw = await self._rpc.call("eth_getLogs", [query])
+            raw = await self._rpc.call_at(end, "eth_getLogs", [query])
         except RpcError as exc:
             if start == end:
                 raise LogsUnavailable(start, end, exc.message) from exc

@@ -155,7 +155,8 @@ async def eventually(check: Any, timeout_s: float = 10.0) -> None:
 
 
 class RpcProxy:
-    """An HTTP JSON-RPC proxy in front of anvil that can die or refuse `eth_getLogs`."""
+    """An HTTP JSON-RPC proxy in front of anvil that can die or refuse `eth_getLogs`; it answers
+    single calls and batches, like a node."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -166,21 +167,11 @@ class RpcProxy:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 proxy.requests += 1
-                request = json.loads(body)
-                if proxy.lag_blocks and request.get("params", [None])[:1] == ["latest"]:
-                    head = int(rpc(proxy.upstream, "eth_blockNumber", []), 16)
-                    request["params"][0] = hex(head - proxy.lag_blocks)
-                    body = json.dumps(request).encode()
-                if proxy.refuse_logs and request.get("method") == "eth_getLogs":
-                    error = {"code": -32000, "message": "historical logs are pruned"}
-                    out = json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error})
-                    data = out.encode()
-                else:
-                    data = httpx.post(
-                        proxy.upstream, content=body, timeout=30, headers=JSON, trust_env=False
-                    ).content
+                batch = body if isinstance(body, list) else [body]
+                answers = [proxy.answer(call) for call in batch]
+                data = json.dumps(answers if isinstance(body, list) else answers[0]).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -194,6 +185,21 @@ class RpcProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def answer(self, call: dict[str, Any]) -> Any:
+        """Return the answer to one call: anvil's, as seen by a lagging or refusing node."""
+        lagging = self.lag_blocks
+        if lagging and call["method"] == "eth_blockNumber":
+            head = int(rpc(self.upstream, "eth_blockNumber", []), 16)
+            return {"jsonrpc": "2.0", "id": call["id"], "result": hex(head - lagging)}
+        if lagging and call.get("params", [None])[:1] == ["latest"]:
+            head = int(rpc(self.upstream, "eth_blockNumber", []), 16)
+            call = {**call, "params": [hex(head - lagging), *call["params"][1:]]}
+        if self.refuse_logs and call["method"] == "eth_getLogs":
+            error = {"code": -32000, "message": "historical logs are pruned"}
+            return {"jsonrpc": "2.0", "id": call["id"], "error": error}
+        upstream = httpx.post(self.upstream, json=call, timeout=30, headers=JSON, trust_env=False)
+        return upstream.json()
 
     def kill(self) -> None:
         """Stop answering: connections are refused from now on."""

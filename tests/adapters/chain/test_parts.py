@@ -279,14 +279,19 @@ async def test_log_reader_chunks_blocks_and_wallets_and_shrinks_on_refusal() -> 
     queries: list[dict[str, Any]] = []
     refuse_over = [10_000]
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        query = json.loads(request.content)["params"][0]
+    def answer(call: dict[str, Any]) -> dict[str, Any]:
+        if call["method"] == "eth_blockNumber":  # asked with each range: the node is at 1000
+            return {"jsonrpc": "2.0", "id": call["id"], "result": hex(1000)}
+        query = call["params"][0]
         queries.append(query)
         span = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
         if span > refuse_over[0]:
             error = {"code": -32005, "message": "query returned more than 10000 results"}
-            return httpx.Response(200, json={"jsonrpc": "2.0", "id": 1, "error": error})
-        return httpx.Response(200, json={"jsonrpc": "2.0", "id": 1, "result": []})
+            return {"jsonrpc": "2.0", "id": call["id"], "error": error}
+        return {"jsonrpc": "2.0", "id": call["id"], "result": []}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[answer(call) for call in json.loads(request.content)])
 
     pool = RpcPool(["http://node"], transport=httpx.MockTransport(handle))
     reader = LogReader(pool, max_block_range=100, max_wallets=2)
