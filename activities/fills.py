@@ -4,6 +4,8 @@ Invariants:
 - `wait_for_fills` returns only fills strictly after the input cursor, oldest first, and never
   moves the cursor past a fill it did not return; a retried attempt resumes from the cursor in
   its input (the cursor lives in the workflow state, not here).
+- A reorg retraction the poller acknowledged (`rewind_epoch` in its input) is not returned
+  again: the acknowledgement goes to the feed with every look.
 - The activity heartbeats while it waits, so a dead worker is noticed within the heartbeat
   timeout and the poll moves to another worker. It beats at 0.8 x that timeout, no more: every
   heartbeat that reaches the server is a billable action, and an idle pair's cost is mostly these.
@@ -29,8 +31,11 @@ MIN_BEAT_S = 0.1  # never a busy loop, even for a (misconfigured) tiny heartbeat
 class FillFeed(Protocol):
     """Where fills of watched wallets come from (the ledger inbox, the chain tail)."""
 
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
-        """Return fills after `cursor` as soon as there are any, or an empty batch at timeout."""
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
+        """Return fills after `cursor` (or a reorg retraction newer than the poller's
+        `rewind_epoch`) as soon as there are any, or an empty batch at timeout."""
         ...
 
 
@@ -54,7 +59,9 @@ class FillActivities:
             if left <= 0:
                 return FillBatch(cursor=cursor)
             to_beat = max(0.05, last_beat + beat_every - now)
-            batch = await self._feed.wait(data.source, cursor, min(left, CHECK_EVERY_S, to_beat))
+            batch = await self._feed.wait(
+                data.source, cursor, min(left, CHECK_EVERY_S, to_beat), data.rewind_epoch
+            )
             if batch.fills or batch.retracted:
                 return batch
             cursor = batch.cursor

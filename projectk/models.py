@@ -382,6 +382,7 @@ class PairState(BaseModel):
     status: PairStatus = PairStatus.ACTIVE
     status_reason: str = ""
     cursor: FillCursor = FillCursor()
+    rewind_epoch: int = 0  # the newest reorg rewind applied (`FillBatch.rewind_epoch`)
     spent_micro: int = 0  # net pUSD committed: buys paid minus sells received, floored at 0
     reserved_micro: Micro = 0
     positions: dict[str, Position] = Field(default_factory=dict)

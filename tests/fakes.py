@@ -127,8 +127,12 @@ class MemoryFeed:
         self._fills.sort(key=lambda f: f.cursor().key())
         self._changed.set()
 
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
-        """Return the source's fills after the cursor, waiting up to the timeout."""
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
+        """Return the source's fills after the cursor, waiting up to the timeout (it knows of
+        no reorg, so it has no retraction to hold back for `rewind_epoch`)."""
+        del rewind_epoch
         self.polls += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s

@@ -25,8 +25,11 @@ class LedgerFillFeed:
         self._interval_s = interval_s
         self._batch_limit = batch_limit
 
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
         """Return fills after `cursor` as soon as the ledger has any, or none at the timeout."""
+        del rewind_epoch  # the ledger hands no retractions: it leaves retracted fills out
         deadline = time.monotonic() + timeout_s
         while True:
             fills = await asyncio.to_thread(

@@ -55,6 +55,9 @@ class WaitForFillsInput(Frozen):
     source: str
     cursor: FillCursor
     timeout_s: float = Field(default=300.0, gt=0)
+    # The newest `FillBatch.rewind_epoch` the poller has applied: a reorg retraction it has
+    # applied is not handed to it again.
+    rewind_epoch: int = Field(default=0, ge=0)
 
 
 class FillBatch(Frozen):
@@ -66,6 +69,9 @@ class FillBatch(Frozen):
     # non-empty, `cursor` may be *before* the input cursor: the poller rewinds to it (fills it
     # already handled come again and are recognised by id).
     retracted: list[str] = Field(default_factory=list)
+    # Once the poller has applied this batch it is up to date with every reorg retraction up to
+    # this epoch (0: none known); it sends the newest one back as `WaitForFillsInput.rewind_epoch`.
+    rewind_epoch: int = Field(default=0, ge=0)
 
 
 class SkippedFill(Frozen):

@@ -43,7 +43,7 @@ async def test_fill_starts_one_mirror_and_updates_books(
 class RepeatingFeed(MemoryFeed):
     """A feed that re-delivers every fill on every poll, ignoring the cursor (a faulty source)."""
 
-    async def wait(self, source, cursor, timeout_s):  # type: ignore[no-untyped-def]
+    async def wait(self, source, cursor, timeout_s, rewind_epoch=0):  # type: ignore[no-untyped-def]
         batch = await super().wait(source, cursor.model_copy(update={"block": 0}), timeout_s)
         return batch
 
@@ -207,7 +207,7 @@ class RetractingFeed(MemoryFeed):
         super().__init__()
         self.retracted: list[str] = []
 
-    async def wait(self, source, cursor, timeout_s):  # type: ignore[no-untyped-def]
+    async def wait(self, source, cursor, timeout_s, rewind_epoch=0):  # type: ignore[no-untyped-def]
         batch = await super().wait(source, cursor, timeout_s)
         if self.retracted:
             batch = batch.model_copy(update={"retracted": self.retracted})
@@ -240,7 +240,7 @@ class ReorgFeed(MemoryFeed):
         super().__init__()
         self.scripted: list[FillBatch] = []
 
-    async def wait(self, source, cursor, timeout_s):  # type: ignore[no-untyped-def]
+    async def wait(self, source, cursor, timeout_s, rewind_epoch=0):  # type: ignore[no-untyped-def]
         if self.scripted:
             return self.scripted.pop(0)
         return await super().wait(source, cursor, timeout_s)

@@ -4,9 +4,9 @@ Invariants:
 - Every wallet a pair polls is registered with the tail on its first poll (and re-registered
   if it was forgotten for idleness); the tail, not this feed, talks to the chain.
 - `wait` returns as soon as the tail has fills after the cursor (or a reorg retraction the
-  poller must see), else an empty batch at the timeout whose cursor only moves past blocks no
-  reorg can change any more; it never skips a fill and holds no state between calls, so a
-  retried activity resumes from the cursor in its input.
+  poller must see and has not acknowledged), else an empty batch at the timeout whose cursor
+  only moves past blocks no reorg can change any more; it never skips a fill and holds no state
+  between calls, so a retried activity resumes from the cursor and acknowledgement in its input.
 """
 
 from __future__ import annotations
@@ -32,12 +32,15 @@ class ChainFillFeed:
         """Stop the chain tail (the worker calls this after its activities finished)."""
         await self.tail.stop()
 
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
-        """Return fills after `cursor` as soon as there are any, or an empty batch at timeout."""
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
+        """Return fills after `cursor` (or a rewind newer than `rewind_epoch`) as soon as there
+        are any, or an empty batch at timeout."""
         deadline = time.monotonic() + timeout_s
         while True:
             store = self.tail.watch(source, cursor)
-            batch = self.tail.batch(store, cursor)
+            batch = self.tail.batch(store, cursor, rewind_epoch)
             if batch is not None:
                 return batch
             left = deadline - time.monotonic()

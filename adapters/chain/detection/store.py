@@ -11,6 +11,14 @@ Invariants:
 - A rewind (reorg) is reported to a poller whose cursor is past the fork and at or after a
   retracted fill (it may have been given that fill): the batch carries the retracted ids and a
   cursor at the fork, plus the fills of the new chain after it.
+- A rewind reaches a poller once: every rewind has an epoch, larger than any before it; a rewind
+  batch carries the newest epoch it hands, and a poller that sends that epoch back (it applied
+  the batch) is handed only newer rewinds. So the batch names every fill of that rewind and of
+  the older ones not yet handed (a poller ignores ids it never had), and after it batches run
+  on from the poller's cursor: a branch with more than `limit` fills past the fork is read to
+  its end.
+- At most MAX_REWINDS rewinds are kept (the oldest is forgotten first); fills are never dropped
+  for a rewind's sake.
 - `changed()` wakes every waiter of this wallet; a waiter re-checks rather than trusting the wake.
 """
 
@@ -36,6 +44,7 @@ class Rewind:
 
     fork_block: int
     retracted: tuple[tuple[str, FillCursor], ...]  # (fill id, where it was)
+    epoch: int  # larger than every earlier rewind's; what a poller acknowledges
 
 
 def _key(fill: SourceFill) -> tuple[int, int]:
@@ -50,6 +59,7 @@ class WalletFills:
         self.fills: list[SourceFill] = []
         self.covered_from: int | None = None
         self.rewinds: deque[Rewind] = deque(maxlen=MAX_REWINDS)
+        self.epoch = 0  # the newest rewind's epoch (kept when the rewind itself is forgotten)
         self.last_polled = 0.0  # monotonic time of the last poll, for idle expiry
         self._ids: set[str] = set()
         self._event = asyncio.Event()
@@ -75,6 +85,13 @@ class WalletFills:
             self._ids.discard(fill.fill_id)
         self.fills = kept
         self.covered_from = max(self.covered_from or 0, cut_block + 1)
+
+    def add_rewind(self, rewind: Rewind) -> None:
+        """Remember a rewind, to be handed to the pollers it concerns."""
+        if rewind.epoch <= self.epoch:
+            raise ValueError(f"rewind epoch {rewind.epoch} is not after {self.epoch}")
+        self.rewinds.append(rewind)
+        self.epoch = rewind.epoch
 
     def drop_above(self, fork_block: int) -> list[SourceFill]:
         """Remove and return the fills in blocks after `fork_block`."""
@@ -106,17 +123,21 @@ class WalletFills:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout_s)
 
-    def batch_after(self, cursor: FillCursor, limit: int) -> FillBatch | None:
-        """Return what a poller at `cursor` should get now, or None if nothing yet."""
+    def batch_after(self, cursor: FillCursor, limit: int, acked: int = 0) -> FillBatch | None:
+        """Return what a poller at `cursor`, having applied the rewinds up to epoch `acked`,
+        should get now, or None if nothing yet."""
         if not self.covers(cursor):
             return None
-        rewind = self._rewind_for(cursor)
+        rewind = self._rewind_for(cursor, acked)
         if rewind is not None:
-            fork, retracted = rewind
+            fork, retracted, epoch = rewind
             start = FillCursor(block=fork + 1, log_index=-1)
             fills = self.after(start, limit)
             return FillBatch(
-                fills=fills, retracted=retracted, cursor=fills[-1].cursor() if fills else start
+                fills=fills,
+                retracted=retracted,
+                cursor=fills[-1].cursor() if fills else start,
+                rewind_epoch=epoch,
             )
         fills = self.after(cursor, limit)
         return FillBatch(fills=fills, cursor=fills[-1].cursor()) if fills else None
@@ -126,14 +147,21 @@ class WalletFills:
         start = bisect.bisect_right(self.fills, cursor.key(), key=_key)
         return self.fills[start : start + limit]
 
-    def _rewind_for(self, cursor: FillCursor) -> tuple[int, list[str]] | None:
-        fork: int | None = None
-        retracted: list[str] = []
-        for rewind in self.rewinds:
-            if cursor.block <= rewind.fork_block:
-                continue
-            seen = [fid for fid, at in rewind.retracted if at.key() <= cursor.key()]
-            if seen:
-                retracted += seen
-                fork = rewind.fork_block if fork is None else min(fork, rewind.fork_block)
-        return None if fork is None else (fork, retracted)
+    def _rewind_for(self, cursor: FillCursor, acked: int) -> tuple[int, list[str], int] | None:
+        # The rewinds not yet acknowledged that took back a fill the poller may have been given
+        # (one at or before its cursor, past the fork) decide the fork and the epoch.
+        pending = [r for r in self.rewinds if r.epoch > acked]
+        handed = [r for r in pending if cursor.block > r.fork_block and _reached(r, cursor)]
+        if not handed:
+            return None
+        epoch = max(r.epoch for r in handed)
+        # Acknowledging `epoch` acknowledges every older rewind too, and a poller an earlier
+        # rewind moved back may have had a fill now after its cursor: all their fills are named
+        # (a poller ignores ids it never had).
+        retracted = [fid for r in pending if r.epoch <= epoch for fid, _ in r.retracted]
+        return min(r.fork_block for r in handed), list(dict.fromkeys(retracted)), epoch
+
+
+def _reached(rewind: Rewind, cursor: FillCursor) -> bool:
+    # Whether a retracted fill is at or before the cursor: a poller there may have been given it.
+    return any(at.key() <= cursor.key() for _, at in rewind.retracted)

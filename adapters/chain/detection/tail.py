@@ -14,7 +14,12 @@ Invariants:
 - Reorgs: a head whose parent or number does not match the recorded chain (or a `removed` log)
   makes the tail find the fork (the newest recorded block that is still canonical), re-read every
   block after it, retract fills that vanished (ledger + HIGH alert) and record a rewind in the
-  wallets touched, which their pollers receive as `FillBatch.retracted`.
+  wallets touched, which their pollers receive once as `FillBatch.retracted`.
+- Rewind epochs grow with every rewind, across restarts too: each is the detection time in
+  milliseconds (or one more than the last, if the clock stepped back). A pair's poll may move to
+  another worker, whose tail numbers its own rewinds, so epochs are comparable between tails as
+  far as the workers' clocks agree; a reorg both tails saw may then reach a pair once from each,
+  which the pair takes as it takes any retraction of an id it already knows.
 """
 
 from __future__ import annotations
@@ -84,11 +89,14 @@ class ChainTail:
         fallback: DataApiFallback | None = None,
         config: TailConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.rpc, self._heads, self._reader = rpc, heads, reader
         self._ledger, self._fallback = ledger, fallback
         self.config = config or TailConfig()
         self._clock = clock
+        self._wall_ms = wall_ms  # numbers rewinds (see the module's invariants)
+        self._rewind_epoch = 0
         self.metrics = DetectionMetrics()
         self._stores: dict[str, WalletFills] = {}
         self._live: set[str] = set()
@@ -159,9 +167,10 @@ class ChainTail:
         store.last_polled = self._clock()
         return store
 
-    def batch(self, store: WalletFills, cursor: FillCursor) -> FillBatch | None:
-        """Return the batch a poller at `cursor` gets now, or None."""
-        return store.batch_after(cursor, self.config.batch_limit)
+    def batch(self, store: WalletFills, cursor: FillCursor, acked: int = 0) -> FillBatch | None:
+        """Return the batch a poller at `cursor` that applied the rewinds up to epoch `acked`
+        gets now, or None."""
+        return store.batch_after(cursor, self.config.batch_limit, acked)
 
     def idle_cursor(self, store: WalletFills, cursor: FillCursor) -> FillCursor:
         """Return the cursor an empty batch carries: past blocks no reorg can change any more."""
@@ -285,6 +294,7 @@ class ChainTail:
     async def _rewind(self, fork: int, fills: list[SourceFill]) -> None:
         self._forks.append(fork)
         self.metrics.reorgs += 1
+        epoch = self._rewind_epoch = max(self._rewind_epoch + 1, self._wall_ms())
         new_ids = {f.fill_id for f in fills}
         grouped = by_wallet(fills)
         gone_all: list[SourceFill] = []
@@ -293,7 +303,8 @@ class ChainTail:
             gone = [f for f in old if f.fill_id not in new_ids]
             store.add(grouped.get(wallet, []))
             if gone:
-                store.rewinds.append(Rewind(fork, tuple((f.fill_id, f.cursor()) for f in gone)))
+                retracted = tuple((f.fill_id, f.cursor()) for f in gone)
+                store.add_rewind(Rewind(fork, retracted, epoch))
                 gone_all += gone
             if old or wallet in grouped:
                 store.changed()

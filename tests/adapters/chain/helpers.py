@@ -108,7 +108,8 @@ def make_tail(
 
 @dataclass
 class PairEmulator:
-    """Poll a feed like PairWorkflow: keep the cursor, remember ids, rewind on retraction."""
+    """Poll a feed like PairWorkflow: keep the cursor, remember ids, rewind on retraction and
+    acknowledge the rewinds applied."""
 
     feed: ChainFillFeed
     wallet: str
@@ -116,6 +117,7 @@ class PairEmulator:
     received: list[SourceFill] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     retracted: list[str] = field(default_factory=list)
+    rewind_epoch: int = 0
     _task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -124,7 +126,7 @@ class PairEmulator:
     async def _run(self) -> None:
         seen: set[str] = set()
         while True:
-            batch = await self.feed.wait(self.wallet, self.cursor, 2.0)
+            batch = await self.feed.wait(self.wallet, self.cursor, 2.0, self.rewind_epoch)
             self.retracted += batch.retracted
             seen -= set(batch.retracted)
             for fill in batch.fills:
@@ -135,6 +137,7 @@ class PairEmulator:
                 self.received.append(fill)
             if batch.retracted or batch.cursor.key() > self.cursor.key():
                 self.cursor = batch.cursor
+            self.rewind_epoch = max(self.rewind_epoch, batch.rewind_epoch)
 
     async def stop(self) -> None:
         if self._task is not None:

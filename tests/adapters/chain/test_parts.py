@@ -74,16 +74,50 @@ def test_rewind_reaches_only_pollers_that_may_have_seen_the_fill() -> None:
     store.add([fill(10, 1), fill(11, 3)])
     gone = store.drop_above(10)
     store.add([fill(12, 0)])  # the new branch
-    store.rewinds.append(Rewind(10, tuple((f.fill_id, f.cursor()) for f in gone)))
+    store.add_rewind(Rewind(10, tuple((f.fill_id, f.cursor()) for f in gone), epoch=5))
     seen_it = store.batch_after(FillCursor(block=11, log_index=3), 10)
     assert seen_it is not None and seen_it.retracted == [fill(11, 3).fill_id]
     assert [f.fill_id for f in seen_it.fills] == [fill(12, 0).fill_id]
+    assert seen_it.rewind_epoch == 5
     rewound = FillCursor(block=11, log_index=-1)
     assert store.batch_after(rewound, 10) == FillBatch(
         fills=[fill(12, 0)], cursor=fill(12, 0).cursor()
     )
     before = store.batch_after(FillCursor(block=10, log_index=1), 10)
     assert before is not None and before.retracted == []
+
+
+def test_a_rewind_the_poller_acknowledged_is_not_handed_again() -> None:
+    store = WalletFills(WALLET)
+    store.cover(10)
+    store.add([fill(10, 1), fill(11, 3)])
+    gone = store.drop_above(10)
+    store.add([fill(11, 0), fill(12, 0)])
+    store.add_rewind(Rewind(10, tuple((f.fill_id, f.cursor()) for f in gone), epoch=5))
+    past_it = FillCursor(block=12, log_index=0)  # where the poller is after applying it
+    again = store.batch_after(past_it, 10)
+    assert again is not None and again.retracted == [fill(11, 3).fill_id]  # not acknowledged
+    assert store.batch_after(past_it, 10, acked=5) is None
+    store.add([fill(13, 0)])
+    assert store.batch_after(past_it, 10, acked=5) == FillBatch(
+        fills=[fill(13, 0)], cursor=fill(13, 0).cursor()
+    )
+    with pytest.raises(ValueError, match="not after"):
+        store.add_rewind(Rewind(9, (), epoch=5))  # epochs only grow
+
+
+def test_a_rewind_names_the_older_ones_it_acknowledges() -> None:
+    # The poller had fill(15, 0), then an older reorg moved it back to block 11; a later reorg
+    # took fill(15, 0) while the poller was before it, and a newer one took fill(12, 0).
+    store = WalletFills(WALLET)
+    store.cover(10)
+    store.add([fill(11, 0), fill(13, 0)])
+    store.add_rewind(Rewind(14, ((fill(15, 0).fill_id, fill(15, 0).cursor()),), epoch=7))
+    store.add_rewind(Rewind(11, ((fill(12, 0).fill_id, fill(12, 0).cursor()),), epoch=8))
+    batch = store.batch_after(FillCursor(block=12, log_index=0), 10, acked=6)
+    assert batch is not None and batch.rewind_epoch == 8
+    assert batch.retracted == [fill(15, 0).fill_id, fill(12, 0).fill_id]
+    assert batch.fills == [fill(13, 0)]  # from the fork the poller needs, not the older one's
 
 
 async def test_waiters_wake_on_change() -> None:
@@ -250,14 +284,17 @@ def test_stats_file_round_trips(tmp_path: Path) -> None:
 
 
 class RetractingFeed:
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
-        return FillBatch(cursor=FillCursor(block=5), retracted=["0xabc:1"])
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
+        return FillBatch(cursor=FillCursor(block=5), retracted=["0xabc:1"], rewind_epoch=7)
 
 
 async def test_the_activity_returns_a_retraction_at_once() -> None:
     data = WaitForFillsInput(pair_id="p", source=WALLET, cursor=FillCursor(block=9), timeout_s=30)
     batch = await ActivityEnvironment().run(FillActivities(RetractingFeed()).wait_for_fills, data)
     assert batch.retracted == ["0xabc:1"] and batch.cursor == FillCursor(block=5)
+    assert batch.rewind_epoch == 7  # the poller acknowledges it with its next poll
 
 
 def test_a_new_pair_starts_after_the_chain_head(ledger: Ledger) -> None:

@@ -25,7 +25,9 @@ class QuietFeed:
     def __init__(self) -> None:
         self.waits = 0
 
-    async def wait(self, source: str, cursor: FillCursor, timeout_s: float) -> FillBatch:
+    async def wait(
+        self, source: str, cursor: FillCursor, timeout_s: float, rewind_epoch: int = 0
+    ) -> FillBatch:
         self.waits += 1
         await asyncio.sleep(min(timeout_s, 0.02))
         return FillBatch(cursor=FillCursor(block=cursor.block + 1))
