@@ -1,18 +1,19 @@
 """Ledger writes of the chain tail (run in a worker thread: the ledger is synchronous).
 
 Invariants: fills are written idempotently by fill id (a re-detected fill writes nothing, a
-fill back after a reorg is un-retracted by the ledger); a retraction raises its alert once, keyed
-`reorg:<fill id>`, and only when this call retracted the fill.
+fill back after a reorg is un-retracted by the ledger); a retraction only marks the fill. It
+raises no alert: a reorg's alert is the pair's (PairWorkflow), which knows whether it had the
+fill and what became of its mirror, so a reorg raises one alert per pair that had a retracted
+fill, and none for a fill no pair had.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
 
 from adapters.ledger import Ledger
-from projectk.models import MICRO, AlertKind, AlertLevel, SourceFill
+from projectk.models import SourceFill
 
 
 def by_wallet(fills: Iterable[SourceFill]) -> dict[str, list[SourceFill]]:
@@ -30,14 +31,6 @@ def record_fills(ledger: Ledger, fills: list[SourceFill]) -> None:
 
 
 def retract_fills(ledger: Ledger, fills: list[SourceFill]) -> None:
-    """Mark fills removed by a reorg and raise one HIGH alert per fill."""
+    """Mark fills removed by a reorg as retracted."""
     for fill in fills:
-        if ledger.retract_fill(fill.fill_id):
-            ledger.record_alert(
-                f"reorg:{fill.fill_id}",
-                AlertLevel.HIGH,
-                AlertKind.REORG,
-                f"source fill {fill.fill_id} of {fill.wallet} ({fill.side.value} "
-                f"{Decimal(fill.shares_micro) / MICRO} shares at {fill.price}) was removed by a "
-                "chain reorganisation",
-            )
+        ledger.retract_fill(fill.fill_id)

@@ -13,8 +13,9 @@ Invariants:
   cannot serve them) and its pollers wait until that is done. A zero cursor means "from now".
 - Reorgs: a head whose parent or number does not match the recorded chain (or a `removed` log)
   makes the tail find the fork (the newest recorded block that is still canonical), re-read every
-  block after it, retract fills that vanished (ledger + HIGH alert) and record a rewind in the
-  wallets touched, which their pollers receive once as `FillBatch.retracted`.
+  block after it, retract fills that vanished (marked in the ledger) and record a rewind in the
+  wallets touched, which their pollers receive once as `FillBatch.retracted`. The tail raises no
+  alert: each pair that had a retracted fill raises one, saying what became of its mirror.
 - Rewind epochs grow with every rewind, across restarts too: each is the detection time in
   milliseconds (or one more than the last, if the clock stepped back). A pair's poll may move to
   another worker, whose tail numbers its own rewinds, so epochs are comparable between tails as
@@ -309,7 +310,15 @@ class ChainTail:
             if old or wallet in grouped:
                 store.changed()
         self.metrics.fills_retracted += len(gone_all)
-        if gone_all and self._ledger is not None:
+        if not gone_all:
+            return
+        log.warning(
+            "reorg after block %d took back %d fill(s) (rewind %d); pairs that had one are told",
+            fork,
+            len(gone_all),
+            epoch,
+        )
+        if self._ledger is not None:
             await asyncio.to_thread(retract_fills, self._ledger, gone_all)
 
     async def _record(self, fills: list[SourceFill]) -> None:

@@ -17,10 +17,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.fills import FillActivities
 from adapters.chain.detection.feed import ChainFillFeed
-from adapters.ledger import Ledger
+from adapters.ledger import FillRecord, Ledger
 from projectk.messages import FillBatch, WaitForFillsInput
-from projectk.models import FillCursor
+from projectk.models import AlertKind, FillCursor
 from tests.adapters.chain.fake_node import MAKER, FakeNode, tail_on
+from tests.workflows.harness import eventually
 
 
 @dataclass
@@ -69,6 +70,12 @@ class Poller:
             self.cursor = fill.cursor()
         self.cursor = max(self.cursor, batch.cursor, key=FillCursor.key)
         self.rewind_epoch = max(self.rewind_epoch, batch.rewind_epoch)
+
+
+def retracted(ledger: Ledger, fill_id: str) -> FillRecord | None:
+    """Return the fill's ledger row once it is marked retracted."""
+    row = ledger.get_fill(fill_id)
+    return row if row is not None and row.retracted_at is not None else None
 
 
 @pytest.fixture
@@ -128,3 +135,21 @@ async def test_600_fills_past_a_fork_all_reach_the_poller(
 
     assert poller.handled == [kept, doomed, *new]
     assert poller.retractions == [[doomed]]
+
+
+async def test_the_tail_records_a_retraction_in_the_ledger_without_an_alert_of_its_own(
+    node: FakeNode, feed: ChainFillFeed, ledger: Ledger
+) -> None:
+    poller, kept, doomed = await saw_two_fills(node, feed)
+    node.reorg(node.head - 1, [0, 0])
+
+    await poller.until(lambda: poller.retractions != [])
+    gone = await eventually(lambda: retracted(ledger, doomed))  # written just after the rewind
+    await poller.poll(timeout_s=0.3)  # a poll's time for an alert to follow, if any did
+
+    assert gone.retracted_at is not None
+    still = ledger.get_fill(kept)
+    assert still is not None and still.retracted_at is None
+    # The pair that saw the fill raises the one alert: it can say what became of its mirror.
+    assert [a for a in ledger.list_alerts() if a.kind == AlertKind.REORG.value] == []
+    assert feed.tail.stats().reorgs == 1 and feed.tail.stats().fills_retracted == 1
