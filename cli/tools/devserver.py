@@ -333,9 +333,11 @@ def _alive(pid: int) -> bool:
     if _proc_state(pid) not in {"Z", "X"}:
         return True
     # It exited between the waitpid above and now: reap it if it is our child, so that no
-    # zombie is left behind to look alive to anyone else.
+    # zombie is left behind to look alive to anyone else. A blocking wait: /proc can show the
+    # exit a moment before the kernel lets the parent reap it (seen on a loaded machine), and
+    # a dead child is reaped at once; another process's pid raises ChildProcessError at once.
     with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+        os.waitpid(pid, 0)
     return False
 
 
