@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from temporalio import activity
 
 from adapters.ledger import Execution, Ledger
-from projectk.messages import MarkPostedInput, RecordExecutionsInput, RecordResult
+from projectk.messages import (
+    MarkPostedInput,
+    RecordedFills,
+    RecordedFillsInput,
+    RecordExecutionsInput,
+    RecordResult,
+)
 
 
 class ExecutionLedgerActivities:
@@ -54,3 +60,20 @@ class ExecutionLedgerActivities:
             )
             written += int(await asyncio.to_thread(self._ledger.record_execution, execution))
         return RecordResult(written=written)
+
+    @activity.defn(name="recorded_fills")
+    async def recorded_fills(self, data: RecordedFillsInput) -> RecordedFills:
+        """Return what a mirror decision's recorded trades add up to (read only)."""
+        rows = await asyncio.to_thread(
+            self._ledger.list_executions, data.pair_id, data.decision_id, 10_000
+        )
+        order = await asyncio.to_thread(self._ledger.get_order, data.pair_id, data.decision_id)
+        posted = {row.order_id for row in rows}
+        if order is not None and order.order_id:
+            posted.add(order.order_id)
+        return RecordedFills(
+            filled_shares_micro=sum(row.shares_micro for row in rows),
+            notional_micro=sum(row.notional_micro for row in rows),
+            fee_micro=sum(row.fee_micro for row in rows),
+            order_ids=sorted(posted),
+        )

@@ -15,13 +15,14 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from projectk.decisions import settle_order
 from projectk.models import (
     AlertKind,
     AlertLevel,
+    InFlight,
     MirrorOutcome,
     MirrorReport,
     PairState,
@@ -123,6 +124,31 @@ def apply_report(
         }
     )
     return _guard_transitions(state, report)
+
+
+def stale_flights(state: PairState, now: datetime, after: timedelta) -> list[InFlight]:
+    """Return the flights started longer than `after` ago, oldest first (their child is closed
+    by its execution timeout by then, and never reported)."""
+    stale = [f for f in state.in_flight.values() if now - f.started_at > after]
+    return sorted(stale, key=lambda flight: (flight.started_at, flight.decision_id))
+
+
+def stale_report(
+    flight: InFlight, filled_shares_micro: int, notional_micro: int, fee_micro: int
+) -> MirrorReport:
+    """Return the report a pair makes for a child that never reported, from what the ledger
+    recorded of its trades: what filled is kept, the reservation is released."""
+    outcome = MirrorOutcome.PARTIAL if filled_shares_micro else MirrorOutcome.UNFILLED
+    return MirrorReport(
+        decision_id=flight.decision_id,
+        outcome=outcome,
+        token_id=flight.token_id,
+        side=flight.side,
+        filled_shares_micro=filled_shares_micro,
+        notional_micro=notional_micro,
+        fee_micro=fee_micro,
+        reason="the mirror flow never reported; settled from its recorded trades",
+    )
 
 
 def _failure_streak(streak: int, outcome: MirrorOutcome) -> int:

@@ -165,6 +165,7 @@ class GatedVenue:
         self.executed: list[PostOrderInput] = []
         self.started = asyncio.Event()
         self.reject_with = ""
+        self.cancels: list[CancelOrdersInput] = []
 
     async def quote(self, data: QuoteInput) -> Quote:
         """Return a deep one-level book at the reference price, under the recorded rules."""
@@ -229,8 +230,8 @@ class GatedVenue:
         )
 
     async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
-        """Cancel nothing (no order of this fake ever rests)."""
-        del data
+        """Cancel nothing (no order of this fake ever rests); remember what was asked."""
+        self.cancels.append(data)
         return CancelOrdersResult()
 
 

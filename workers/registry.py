@@ -61,6 +61,7 @@ def activities_of(clients: Clients) -> list[Callable[..., Any]]:
         ledger.raise_alert,
         executions.mark_posted,
         executions.record_executions,
+        executions.recorded_fills,
         fills.wait_for_fills,
         orders.quote,
         orders.sign_order,

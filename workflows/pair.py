@@ -13,6 +13,9 @@ Invariants:
   each other.
 - Only an ACTIVE pair starts children. An emergency stop cancels the in-flight children and
   only an explicit resume restarts the pair.
+- No flight is left unmanaged: one whose child never reported by its execution timeout is
+  settled from the ledger's recorded trades (`_settle_stale_flights`), its reservation released,
+  what may rest in its token cancelled, and an alert raised; a late report is then ignored.
 - Handlers change state synchronously first; only then may they await the I/O it implies
   (cancelling children, raising alerts), so no state change is ever split by an await.
 """
@@ -27,6 +30,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.execution_ledger import ExecutionLedgerActivities
     from activities.fills import FillActivities
     from activities.ledger import LedgerActivities
     from activities.markets import MarketActivities
@@ -54,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
         MirrorOrderInput,
         PairWorkflowInput,
         RaiseAlertInput,
+        RecordedFillsInput,
+        RecordOutcomeInput,
         RecordSkipsInput,
         SkippedFill,
         StopRequest,
@@ -92,6 +98,7 @@ class PairWorkflow:
             state = state.model_copy(update={"runs": state.runs + 1})
         self._state = state
         self._poll_timeout_s = data.poll_timeout_s
+        self._mirror_timeout = timedelta(seconds=data.mirror_timeout_s)
         self._alerts: list[books.AlertSpec] = []
         self._to_cancel: list[str] = []  # workflow ids of children to cancel, in order asked
         self._poll_task: asyncio.Task[FillBatch] | None = None
@@ -112,6 +119,7 @@ class PairWorkflow:
             batch = await self._poll()
             if batch is not None:
                 await self._handle(batch)
+            await self._settle_stale_flights()
             if self._reported:
                 self._reported = False
                 await self._record(await self._decide_waiting())
@@ -271,6 +279,50 @@ class PairWorkflow:
         markets = {**self._state.markets, token_id: found.condition_id}
         self._state = self._state.model_copy(update={"markets": markets})
 
+    async def _settle_stale_flights(self) -> None:
+        """Settle each flight whose child never reported: keep what the ledger says it filled,
+        release its reservation, cancel what may rest in its token, and alert."""
+        stale_after = self._mirror_timeout + policies.STALE_FLIGHT_GRACE
+        for flight in books.stale_flights(self._state, workflow.now(), stale_after):
+            fills = await workflow.execute_activity_method(
+                ExecutionLedgerActivities.recorded_fills,
+                RecordedFillsInput(
+                    pair_id=self._state.config.pair_id, decision_id=flight.decision_id
+                ),
+                start_to_close_timeout=policies.LEDGER_TIMEOUT,
+                retry_policy=policies.LEDGER_RETRY,
+            )
+            if flight.decision_id not in self._state.in_flight:
+                continue  # its report arrived while the ledger was read
+            report = books.stale_report(
+                flight, fills.filled_shares_micro, fills.notional_micro, fills.fee_micro
+            )
+            self._state, alerts = books.apply_report(self._state, report, workflow.now())
+            self._alerts.extend(alerts)
+            self._reported = True
+            others = [f for f in self._state.in_flight.values() if f.token_id == flight.token_id]
+            if fills.order_ids and not others:
+                self._upkeep.cancel_open_orders_in(self._state, [flight.token_id], report.reason)
+            pair = self._state.config.pair_id
+            self._alerts.append(
+                books.AlertSpec(
+                    f"stale:{pair}:{flight.decision_id}",
+                    AlertLevel.HIGH,
+                    AlertKind.FAILED,
+                    f"pair {pair}: mirror {flight.workflow_id} never reported within its "
+                    f"execution timeout; settled from its recorded trades "
+                    f"({fills.filled_shares_micro} share-micro filled), reservation released"
+                    + ("" if not fills.order_ids or others else ", open orders cancelled"),
+                )
+            )
+            await workflow.execute_activity_method(
+                LedgerActivities.record_outcome,
+                RecordOutcomeInput(pair_id=pair, report=report),
+                start_to_close_timeout=policies.LEDGER_TIMEOUT,
+                retry_policy=policies.LEDGER_RETRY,
+            )
+            await self._flush_side_effects()
+
     async def _decide_waiting(self) -> list[SkippedFill]:
         skips: list[SkippedFill] = []
         for key in decisions.waiting_orders(self._state):
@@ -370,7 +422,7 @@ class PairWorkflow:
                 id=child_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 id_reuse_policy=policies.MIRROR_ID_REUSE,
-                execution_timeout=policies.MIRROR_EXECUTION_TIMEOUT,
+                execution_timeout=self._mirror_timeout,
             )
         except WorkflowAlreadyStartedError:
             workflow.logger.info("decision %s already has a mirror flow", start.decision_id)
@@ -414,6 +466,7 @@ class PairWorkflow:
                 state=self._state,
                 poll_timeout_s=self._poll_timeout_s,
                 claim_check_every_s=self._claims.every_s,
+                mirror_timeout_s=self._mirror_timeout.total_seconds(),
             )
         )
 

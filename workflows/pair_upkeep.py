@@ -47,6 +47,13 @@ class PairUpkeep:
         if tokens:
             self._cancel = CancelOrdersInput(wallet=_wallet(state), token_ids=tokens, reason=reason)
 
+    def cancel_open_orders_in(self, state: PairState, tokens: list[str], reason: str) -> None:
+        """Ask for the follower's open orders in some tokens to be cancelled."""
+        if tokens:
+            self._cancel = CancelOrdersInput(
+                wallet=_wallet(state), token_ids=sorted(tokens), reason=reason
+            )
+
     async def flush(self) -> None:
         """Run a requested cancel of open orders."""
         while self._cancel is not None:

@@ -74,9 +74,12 @@ CHAIN_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE_ERRORS,
 )
 
-MIRROR_EXECUTION_TIMEOUT = timedelta(
-    hours=1
-)  # a mirror flow that cannot finish in an hour is stuck
+# A mirror flow's execution timeout is PairWorkflowInput.mirror_timeout_s (an hour by default:
+# a flow that cannot finish in an hour is stuck).
+# A flight older than its child's execution timeout and this grace has a closed child that never
+# reported (timed out, terminated, or failed in its wind-down): the pair settles it from the
+# ledger (workflows/pair.py). The grace lets a report sent just before the timeout arrive first.
+STALE_FLIGHT_GRACE = timedelta(minutes=1)
 REPORT_SIGNAL_TIMEOUT = timedelta(seconds=30)
 MIRROR_ID_REUSE = WorkflowIDReusePolicy.REJECT_DUPLICATE  # one flow per mirror decision, ever
 

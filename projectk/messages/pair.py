@@ -31,6 +31,9 @@ class PairWorkflowInput(Frozen):
     poll_timeout_s: float = Field(default=300.0, gt=0)  # long-poll length of wait_for_fills
     start_cursor: FillCursor | None = None  # where a new pair starts reading fills
     claim_check_every_s: float = Field(default=21_600.0, gt=0)  # claims: held markets ended?
+    # Execution timeout of each mirror child (a flow that cannot finish in an hour is stuck); a
+    # flight older than this and a grace has a child that never reported: the pair settles it.
+    mirror_timeout_s: float = Field(default=3_600.0, gt=0)
 
 
 class ConfigPatch(Frozen):
@@ -125,3 +128,19 @@ class BookedByOthersInput(Frozen):
     pair_id: str
     holder: str  # the shared funder
     token_ids: list[str]
+
+
+class RecordedFillsInput(Frozen):
+    """Ask the ledger what a mirror decision's orders filled, from the trades its rounds wrote."""
+
+    pair_id: str
+    decision_id: str
+
+
+class RecordedFills(Frozen):
+    """What a decision's recorded trades add up to, and the orders it posted."""
+
+    filled_shares_micro: int = 0
+    notional_micro: int = 0
+    fee_micro: int = 0
+    order_ids: list[str] = Field(default_factory=list)

@@ -86,11 +86,17 @@ async def start_pair(
     config: PairConfig,
     poll_timeout_s: float = 5.0,
     start_cursor: FillCursor | None = None,
+    mirror_timeout_s: float = 3_600.0,
 ) -> WorkflowHandle[PairWorkflow, PairState]:
     """Start a PairWorkflow the way PairService does."""
     return await client.start_workflow(
         PairWorkflow.run,
-        PairWorkflowInput(config=config, poll_timeout_s=poll_timeout_s, start_cursor=start_cursor),
+        PairWorkflowInput(
+            config=config,
+            poll_timeout_s=poll_timeout_s,
+            start_cursor=start_cursor,
+            mirror_timeout_s=mirror_timeout_s,
+        ),
         id=pair_workflow_id(config.pair_id),
         task_queue=task_queue,
         search_attributes=pair_search_attributes(config, PairStatus.ACTIVE),
