@@ -222,6 +222,7 @@ class PairWorkflow:
                         source=self._state.config.source,
                         cursor=self._state.cursor,
                         timeout_s=self._poll_timeout_s,
+                        rewind_epoch=self._state.rewind_epoch,  # acknowledges applied rewinds
                     ),
                     start_to_close_timeout=timedelta(seconds=self._poll_timeout_s) + POLL_GRACE,
                     heartbeat_timeout=policies.POLL_HEARTBEAT_TIMEOUT,
@@ -361,7 +362,7 @@ class PairWorkflow:
                 self._to_cancel.append(flight.workflow_id)
                 what = "its mirror flow was cancelled; any part already filled is kept"
             elif fill_id in self._state.recent_fill_ids:
-                what = "its mirror flow had already finished: check the position"
+                what = "it was already handled (mirrored or skipped): check the position"
             else:
                 continue  # never seen by this pair
             self._alerts.append(
@@ -378,8 +379,11 @@ class PairWorkflow:
         """After a reorg, read from the fork again; handled fills are then known by their id."""
         first = batch.fills[0] if batch.fills else None
         base = FillCursor(block=first.block_number, log_index=-1) if first else batch.cursor
+        epoch = max(self._state.rewind_epoch, batch.rewind_epoch)
+        update: dict[str, object] = {"rewind_epoch": epoch}  # each rewind is handed once
         if base.key() < self._state.cursor.key():
-            self._state = self._state.model_copy(update={"cursor": base})
+            update["cursor"] = base
+        self._state = self._state.model_copy(update=update)
 
     def _is_new(self, fill: SourceFill) -> bool:
         if fill.cursor().key() <= self._state.cursor.key():

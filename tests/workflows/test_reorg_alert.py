@@ -81,10 +81,6 @@ class CountingFeed:
         return batch
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PairWorkflow does not send back FillBatch.rewind_epoch yet (WaitForFillsInput)",
-)
 async def test_a_pair_is_handed_a_reorg_once(
     time_env: WorkflowEnvironment,
     task_queue: str,
