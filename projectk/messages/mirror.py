@@ -193,7 +193,8 @@ class OrderTrade(Frozen):
 
 
 class FollowOrderResult(Frozen):
-    """An order's terminal state and what it filled (failed settlements excluded)."""
+    """An order's terminal state and what it filled (failed settlements excluded), never less
+    than the CLOB says matched."""
 
     order_id: str
     state: VenueOrderState
@@ -203,6 +204,12 @@ class FollowOrderResult(Frozen):
     trades: list[OrderTrade] = Field(default_factory=list)  # the trades that count: the ledger's
     cancelled_rest: bool = False  # the deadline came and the rest was cancelled
     failed_trades: list[OrderTrade] = Field(default_factory=list)  # settlement failed: not counted
+    # The CLOB said more filled (size_matched, the post answer, trade ids) than the trade rows
+    # found by the end show; the difference is in the totals, counted at the limit price.
+    trades_missing: bool = False
+    inferred_shares_micro: Micro = 0  # of `filled_shares_micro`: what no trade row backs
+    inferred_notional_micro: Micro = 0  # of `notional_micro`: those shares at the limit price
+    missing_trade_ids: list[str] = Field(default_factory=list)  # named by the CLOB, never found
 
 
 class CancelOrdersInput(Frozen):
