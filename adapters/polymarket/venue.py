@@ -15,6 +15,9 @@ Invariants:
 - `follow` only reads and cancels, so it is safe to retry from the start; at the deadline it
   cancels what rests and re-reads the order, so fills that raced the cancel are counted. Its
   result's `trades` are the trades that count; failed settlements are in `failed_trades`.
+- `follow` never reports less filled than the CLOB said matched (see `fills`): it keeps every
+  trade id it was told of, waits a bounded time for their rows to appear and settle, and counts
+  what the rows still lack at the limit price, marked `trades_missing`.
 """
 
 from __future__ import annotations
@@ -36,14 +39,13 @@ from temporalio import activity
 
 from adapters.polymarket.book import ClobBooks
 from adapters.polymarket.errors import post_failure, read_failure, unknown_state, unreadable
+from adapters.polymarket.fills import FillEvidence, followed
 from adapters.polymarket.schemas import (
     OpenOrder,
     WireError,
-    is_settled,
     read_cancel,
     read_order,
     read_trades,
-    split_counted,
 )
 from adapters.polymarket.session import ClobCallError, ClobSessions, beat, call
 from adapters.polymarket.verdicts import Verdict, classify_post_answer, classify_post_error
@@ -97,9 +99,15 @@ class Venue(Protocol):
 class ClobVenue:
     """Orders on a CLOB V2 (the live Polymarket CLOB or the sandbox)."""
 
-    def __init__(self, sessions: ClobSessions, books: ClobBooks | None = None) -> None:
+    def __init__(
+        self,
+        sessions: ClobSessions,
+        books: ClobBooks | None = None,
+        trade_wait_s: float = TRADE_SETTLE_WAIT_S,
+    ) -> None:
         self._sessions = sessions
         self._books = books or ClobBooks(sessions)
+        self._trade_wait_s = trade_wait_s
 
     async def quote(self, data: QuoteInput) -> Quote:
         """Return the book, tick size, minimum size, neg-risk flag and market state."""
@@ -205,10 +213,13 @@ class ClobVenue:
         if posted.state is VenueOrderState.KILLED:
             return FollowOrderResult(order_id=order.order_id, state=VenueOrderState.KILLED)
         client = await self._client(data.wallet)
+        evidence = FillEvidence.of_post(posted)
         cancelled = False
         while True:
             beat()
             found = await self._order(data.wallet, order.order_id)
+            if found is not None:
+                evidence.add(found)
             state = _state_of(found) if found else VenueOrderState.MISSING
             due = data.cancel_now or datetime.now(UTC) >= data.deadline
             if state is VenueOrderState.LIVE and due and not cancelled:
@@ -220,28 +231,32 @@ class ClobVenue:
             if state is not VenueOrderState.LIVE:
                 break
             await asyncio.sleep(data.poll_interval_s)
-        trade_ids = list(found.associate_trades) if found else list(posted.trade_ids)
-        trades = await self._settled_trades(data, trade_ids)
-        return _followed(order.order_id, state, trades, cancelled)
+        trades = await self._settled_trades(data, evidence)
+        return followed(order, state, trades, cancelled, evidence)
 
     async def _settled_trades(
-        self, data: FollowOrderInput, trade_ids: list[str]
+        self, data: FollowOrderInput, evidence: FillEvidence
     ) -> list[OrderTrade]:
+        # Trades are indexed a moment after the match: read them (and the order, which may name
+        # more of them) until they tell the whole settled story, or the wait runs out.
         client = await self._client(data.wallet)
         loop = asyncio.get_running_loop()
-        until = loop.time() + TRADE_SETTLE_WAIT_S
+        until = loop.time() + self._trade_wait_s
         while True:
             trades: list[OrderTrade] = []
-            for trade_id in trade_ids:
+            for trade_id in list(evidence.trade_ids):
                 params = TradeParams(id=trade_id)
                 rows = await self._read(
                     data.wallet, partial(client.get_trades, params, only_first_page=True)
                 )
                 trades.extend(_fills(rows, data.order.order_id, trade_id))
-            if all(is_settled(t) for t in trades) or loop.time() >= until:
+            if evidence.settled(trades) or loop.time() >= until:
                 return trades
             beat()
             await asyncio.sleep(data.poll_interval_s)
+            found = await self._order(data.wallet, data.order.order_id)
+            if found is not None:
+                evidence.add(found)
 
     async def cancel_open(self, data: CancelOrdersInput) -> CancelOrdersResult:
         """Cancel the wallet's open orders in the given tokens (all of them when none given)."""
@@ -301,19 +316,3 @@ def _fills(rows: object, order_id: str, trade_id: str) -> list[OrderTrade]:
         raise unreadable(err) from None
     fills = (t.fill_of(order_id) for t in trades if t.id == trade_id)
     return [f for f in fills if f is not None]
-
-
-def _followed(
-    order_id: str, state: VenueOrderState, trades: list[OrderTrade], cancelled: bool
-) -> FollowOrderResult:
-    counted, failed = split_counted(trades)
-    return FollowOrderResult(
-        order_id=order_id,
-        state=state,
-        filled_shares_micro=sum(t.shares_micro for t in counted),
-        notional_micro=sum(t.notional_micro for t in counted),
-        fee_micro=sum(t.fee_micro for t in counted),
-        trades=counted,
-        failed_trades=failed,
-        cancelled_rest=cancelled,
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adapters.polymarket.venue import ClobVenue
+from adapters.polymarket.venue import TRADE_SETTLE_WAIT_S, ClobVenue
 from projectk.messages import SignedOrder, Wallet
 from projectk.models import MICRO, OrderType, Side
 from tests.fakes import RecordedClob, RecordedSessions
@@ -43,10 +43,13 @@ def signed(order_id: str, side: Side = Side.BUY) -> SignedOrder:
     )
 
 
-def venue_over(**routes: Sample | list[Sample]) -> tuple[ClobVenue, RecordedClob]:
-    """Return a ClobVenue whose CLOB answers each route with these samples."""
+def venue_over(
+    trade_wait_s: float = TRADE_SETTLE_WAIT_S, **routes: Sample | list[Sample]
+) -> tuple[ClobVenue, RecordedClob]:
+    """Return a ClobVenue whose CLOB answers each route with these samples (and that waits
+    `trade_wait_s` for an order's trades to show)."""
     clob = RecordedClob(**routes)
-    return ClobVenue(RecordedSessions(clob)), clob
+    return ClobVenue(RecordedSessions(clob), trade_wait_s=trade_wait_s), clob
 
 
 def order_of(case: str) -> SignedOrder:
