@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from adapters.polymarket.fills import FillEvidence, at_limit
 from projectk.messages import FollowOrderInput, PostOrderInput, PostOrderResult, VenueOrderState
-from projectk.models import MICRO
-from tests.adapters.polymarket.recorded_venue import WALLET, order_of, venue_over
+from projectk.models import MICRO, Side
+from tests.adapters.polymarket.recorded_venue import WALLET, order_of, signed, venue_over
 from tests.recorded import ORDERS, Sample, body, sample, with_body
 
 NO_ROWS: Sample = {"status": 200, "body": []}
@@ -91,3 +92,32 @@ async def test_size_matched_above_the_trades_found_is_reported_and_marked_inferr
         1_800_000,
     )
     assert clob.calls["get_trades"] > 1  # it waited for the rest before inferring it
+
+
+async def test_a_post_answer_with_no_trade_rows_after_the_wait_is_still_counted() -> None:
+    # The post said 8 shares matched for $4.80; the order is gone and no trade row ever shows.
+    order = order_of("get_order_matched")
+    venue, _ = venue_over(
+        trade_wait_s=0.3,
+        post_order=sample(ORDERS, "matched_partial_resting_maker"),
+        get_order=sample(ORDERS, "get_order_unknown"),
+        get_trades=NO_ROWS,
+    )
+    posted = await venue.post(PostOrderInput(order=order, wallet=WALLET))
+    followed = await venue.follow(follow_input(posted))
+    assert followed.state is VenueOrderState.MATCHED and followed.trades == []
+    assert (followed.filled_shares_micro, followed.notional_micro) == (8 * MICRO, 4_800_000)
+    assert followed.trades_missing and followed.missing_trade_ids == posted.trade_ids
+
+
+def test_unseen_shares_are_priced_at_the_limit_the_safe_way_round() -> None:
+    buy, sell = signed("0xb"), signed("0xs", Side.SELL)
+    # 0.6 x 1.0000005 shares = 0.6000003 pUSD: a BUY may have paid up to it, a SELL got at least it
+    assert at_limit(buy, 1_000_001) == 600_001
+    assert at_limit(sell, 1_000_001) == 600_000
+
+
+def test_no_rows_are_never_settled_while_something_is_known_to_have_filled() -> None:
+    assert FillEvidence().settled([])
+    assert not FillEvidence(trade_ids=["t"]).settled([])
+    assert not FillEvidence(claimed_micro=1).settled([])
