@@ -241,6 +241,11 @@ class OrderRounds:
         self._fee += result.fee_micro
         if result.trades:
             self._unrecorded.append(result)
+        if result.trades_missing:
+            self._note = (
+                f"the CLOB reported {result.inferred_shares_micro} share-micro filled that no "
+                f"trade row showed; counted at the limit price"
+            )
 
     async def _record_unrecorded(self) -> None:
         while self._unrecorded:

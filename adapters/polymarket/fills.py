@@ -60,6 +60,10 @@ class FillEvidence:
         )
 
 
+INFERRED_PREFIX = "inferred:"  # trade id of the part of a fill no trade row backs
+INFERRED_STATUS = "INFERRED"
+
+
 def followed(
     order: SignedOrder,
     state: VenueOrderState,
@@ -78,13 +82,27 @@ def followed(
         # The lookup no longer returns an order that filled (a matched FAK often is not
         # returned at all): it is done, not unknown.
         state = VenueOrderState.MATCHED
+    rows = list(counted)
+    if inferred:
+        # The ledger keeps what the books count: the part no trade row backs is one row of its
+        # own, named as inferred, at the limit price (so a settled flight and the dashboard
+        # see it too).
+        rows.append(
+            OrderTrade(
+                trade_id=f"{INFERRED_PREFIX}{order.order_id}",
+                shares_micro=inferred,
+                price=order.limit_price,
+                notional_micro=inferred_notional,
+                status=INFERRED_STATUS,
+            )
+        )
     return FollowOrderResult(
         order_id=order.order_id,
         state=state,
         filled_shares_micro=filled,
         notional_micro=sum(t.notional_micro for t in counted) + inferred_notional,
         fee_micro=sum(t.fee_micro for t in counted),
-        trades=counted,
+        trades=rows,
         failed_trades=failed,
         cancelled_rest=cancelled,
         trades_missing=bool(inferred or unseen_ids),

@@ -205,7 +205,8 @@ class FollowOrderResult(Frozen):
     cancelled_rest: bool = False  # the deadline came and the rest was cancelled
     failed_trades: list[OrderTrade] = Field(default_factory=list)  # settlement failed: not counted
     # The CLOB said more filled (size_matched, the post answer, trade ids) than the trade rows
-    # found by the end show; the difference is in the totals, counted at the limit price.
+    # found by the end show; the difference is in the totals, counted at the limit price, and
+    # in `trades` as one row with trade id "inferred:<order hash>" and status INFERRED.
     trades_missing: bool = False
     inferred_shares_micro: Micro = 0  # of `filled_shares_micro`: what no trade row backs
     inferred_notional_micro: Micro = 0  # of `notional_micro`: those shares at the limit price

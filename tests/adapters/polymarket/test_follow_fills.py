@@ -86,7 +86,11 @@ async def test_size_matched_above_the_trades_found_is_reported_and_marked_inferr
     assert followed.filled_shares_micro == 8 * MICRO
     assert followed.notional_micro == 5 * 600_000 + 3 * 600_000
     assert followed.trades_missing
-    assert sum(t.shares_micro for t in followed.trades) == 5 * MICRO
+    found, inferred = followed.trades
+    assert found.shares_micro == 5 * MICRO and found.status == "MINED"
+    # the ledger keeps the inferred part as a row of its own, named as inferred
+    assert (inferred.trade_id, inferred.status) == (f"inferred:{order.order_id}", "INFERRED")
+    assert (inferred.shares_micro, inferred.notional_micro) == (3 * MICRO, 1_800_000)
     assert (followed.inferred_shares_micro, followed.inferred_notional_micro) == (
         3 * MICRO,
         1_800_000,
@@ -105,7 +109,8 @@ async def test_a_post_answer_with_no_trade_rows_after_the_wait_is_still_counted(
     )
     posted = await venue.post(PostOrderInput(order=order, wallet=WALLET))
     followed = await venue.follow(follow_input(posted))
-    assert followed.state is VenueOrderState.MATCHED and followed.trades == []
+    assert followed.state is VenueOrderState.MATCHED
+    assert [t.status for t in followed.trades] == ["INFERRED"]
     assert (followed.filled_shares_micro, followed.notional_micro) == (8 * MICRO, 4_800_000)
     assert followed.trades_missing and followed.missing_trade_ids == posted.trade_ids
 
