@@ -58,6 +58,7 @@ from projectk.policy import (
 )
 
 MAX_ORDERS_KEPT = 256  # source orders remembered after they have nothing in flight or waiting
+MAX_FILLS_KEPT = 16  # fill ids an order remembers (the first ones): its state stays small
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,10 @@ def fold_fill(state: PairState, fill: SourceFill) -> PairState:
             "notional_micro": order.notional_micro + fill.notional_micro,
             "last_price": fill.price,
             "last_time": max(order.last_time, fill.block_time),
-            "fills": [*order.fills, fill.fill_id],
+            "fills": [*order.fills, fill.fill_id][:MAX_FILLS_KEPT],
+            "fill_count": order.fill_count + 1,
             "undecided": [*order.undecided, fill.fill_id],
+            "pending_block": order.pending_block if order.undecided else fill.block_number,
         }
     )
     return state.model_copy(update={"orders": {**state.orders, key: order}})
@@ -181,10 +184,12 @@ def decide(state: PairState, key: str, now: datetime) -> Decision:
 def _earlier_waiting(state: PairState, order: SourceOrder) -> bool:
     # Decisions in one market start in the source's order: a later BUY never overtakes an
     # earlier SELL (which would then sell the new shares too), nor a later SELL an earlier BUY.
+    # Ranked by the oldest fill still undecided, so a resting order's later pieces queue behind
+    # a SELL that came before them.
     market = market_of(state, order.token_id)
-    rank = (order.first_block, order.key)
+    rank = (order.pending_block, order.key)
     return any(
-        other.undecided and (other.first_block, other.key) < rank
+        other.undecided and (other.pending_block, other.key) < rank
         for other in state.orders.values()
         if market_of(state, other.token_id) == market
     )
@@ -278,23 +283,18 @@ def start_flight(state: PairState, start: Start, flight: InFlight) -> PairState:
     )
 
 
-def drop_flight(state: PairState, decision_id: str) -> PairState:
-    """Return the state without a flight whose child never started, its reservation released."""
+def abandon_flight(state: PairState, decision_id: str) -> PairState:
+    """Return the state without a flight whose decision id already had a mirror flow (an order
+    seen before this pair's memory of it): its reservation is released, and the order keeps the
+    decision counted (its fills are recorded as skipped; a later top-up gets the next id)."""
     flight = state.in_flight.get(decision_id)
     if flight is None:
         return state
-    orders = dict(state.orders)
-    order = orders.get(flight.order_key)
-    if order is not None:
-        orders[order.key] = order.model_copy(
-            update={"decisions": max(0, order.decisions - 1), "closed": False}
-        )
     return state.model_copy(
         update={
             "in_flight": {k: v for k, v in state.in_flight.items() if k != decision_id},
-            "orders": orders,
             "reserved_micro": max(0, state.reserved_micro - flight.reserved_micro),
-            "mirrors_started": state.mirrors_started - 1,
+            "mirrors_started": state.mirrors_started - 1,  # no child was started
         }
     )
 
@@ -324,7 +324,7 @@ def skip_undecided(state: PairState, key: str) -> tuple[PairState, list[str]]:
 def waiting_orders(state: PairState) -> list[str]:
     """Return the keys of orders with undecided fills, oldest first (decide them again)."""
     waiting = [order for order in state.orders.values() if order.undecided]
-    waiting.sort(key=lambda order: (order.first_block, order.key))
+    waiting.sort(key=lambda order: (order.pending_block, order.key))
     return [order.key for order in waiting]
 
 

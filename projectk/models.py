@@ -365,8 +365,10 @@ class SourceOrder(Frozen):
     last_price: Decimal  # price of its latest fill
     first_block: int = Field(ge=0)  # block of its first fill (SELL: the source's balance before)
     last_time: datetime  # block time of its latest fill
-    fills: list[str] = Field(default_factory=list)  # its fill ids, oldest first
+    fills: list[str] = Field(default_factory=list)  # its first fill ids (at most MAX_FILLS_KEPT)
+    fill_count: int = 0  # how many fills it has had
     undecided: list[str] = Field(default_factory=list)  # fills no decision has covered yet
+    pending_block: int = 0  # block of the oldest undecided fill: decisions in a market go by it
     decisions: int = 0  # mirror decisions started for it
     done_micro: Micro = 0  # BUY: pUSD its mirrors paid; SELL: shares its mirrors sold
     basis_micro: Micro = 0  # SELL: the follower's shares when its first decision started

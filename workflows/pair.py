@@ -102,7 +102,9 @@ class PairWorkflow:
         self._alerts: list[books.AlertSpec] = []
         self._to_cancel: list[str] = []  # workflow ids of children to cancel, in order asked
         self._poll_task: asyncio.Task[FillBatch] | None = None
-        self._reported = False  # a child reported since waiting orders were last decided
+        # A child reported since waiting orders were last decided; true at the start of a run
+        # that carries waiting orders (a report may have come just before continue-as-new).
+        self._reported = bool(decisions.waiting_orders(state))
         self._published: PairStatus | None = None
         self._upkeep = PairUpkeep(workflow.now())
         self._claims = ClaimStarter(workflow.now(), data.claim_check_every_s)
@@ -230,9 +232,13 @@ class PairWorkflow:
                 )
             )
         task = self._poll_task
-        await workflow.wait_condition(
-            lambda: task.done() or self._reported or self._state.status is PairStatus.REMOVED
-        )
+        try:
+            await workflow.wait_condition(
+                lambda: task.done() or self._reported or self._state.status is PairStatus.REMOVED,
+                timeout=self._until_stale(),
+            )
+        except TimeoutError:  # a flight turned stale: the loop settles it
+            return None
         if not task.done():
             return None
         self._poll_task = None
@@ -279,6 +285,15 @@ class PairWorkflow:
         )
         markets = {**self._state.markets, token_id: found.condition_id}
         self._state = self._state.model_copy(update={"markets": markets})
+
+    def _until_stale(self) -> timedelta | None:
+        # Time until the oldest flight turns stale (None: nothing in flight), so a long poll
+        # never delays the watchdog.
+        if not self._state.in_flight:
+            return None
+        oldest = min(f.started_at for f in self._state.in_flight.values())
+        due = oldest + self._mirror_timeout + policies.STALE_FLIGHT_GRACE - workflow.now()
+        return max(due, timedelta(seconds=1))
 
     async def _settle_stale_flights(self) -> None:
         """Settle each flight whose child never reported: keep what the ledger says it filled,
@@ -335,10 +350,22 @@ class PairWorkflow:
         outcome = decisions.decide(self._state, key, workflow.now())
         if isinstance(outcome, decisions.Wait):
             return []
-        if isinstance(outcome, decisions.Start):
-            await self._start_child(outcome)
-            return []
         order = self._state.orders[key]
+        if isinstance(outcome, decisions.Start):
+            if await self._start_child(outcome):
+                return []
+            fill_ids: list[str] = list(outcome.fill_ids)
+            reason = f"source order already has mirror {outcome.decision_id} (seen before)"
+            return [
+                SkippedFill(
+                    fill_id=fill_id,
+                    token_id=order.token_id,
+                    side=order.side,
+                    reason=reason,
+                    order_hash=order.key,
+                )
+                for fill_id in fill_ids
+            ]
         self._state, fill_ids = decisions.skip_undecided(self._state, key)
         return [
             SkippedFill(
@@ -390,7 +417,8 @@ class PairWorkflow:
             return False
         return fill.fill_id not in self._state.recent_fill_ids
 
-    async def _start_child(self, start: decisions.Start) -> None:
+    async def _start_child(self, start: decisions.Start) -> bool:
+        """Start the decision's mirror child; False if its id already had one."""
         pair_id = self._state.config.pair_id
         order = start.order
         child_id = mirror_workflow_id(pair_id, start.decision_id)
@@ -429,12 +457,15 @@ class PairWorkflow:
                 execution_timeout=self._mirror_timeout,
             )
         except WorkflowAlreadyStartedError:
+            # Only an order the pair forgot (pruned) or a re-added pair gets here: the id is
+            # taken, so the fills are recorded as skipped and no second order is sent.
             workflow.logger.info("decision %s already has a mirror flow", start.decision_id)
-            self._state = decisions.drop_flight(self._state, start.decision_id)
-            return
+            self._state = decisions.abandon_flight(self._state, start.decision_id)
+            return False
         if self._state.status in (PairStatus.STOPPED, PairStatus.REMOVED):
             self._to_cancel.append(child_id)  # stopped while the start was in flight
             await self._flush_side_effects()
+        return True
 
     # -- side effects the handlers asked for -------------------------------------------------
 

@@ -336,3 +336,30 @@ def test_committed_money_never_passes_a_cap_and_sells_never_exceed_what_is_held(
                 assert flight.reserved_micro <= max_order
         sells = [f.token_id for f in state.in_flight.values() if f.side is Side.SELL]
         assert len(sells) == len(set(sells)), "two SELLs in flight in one token"
+
+
+def test_a_resting_orders_later_pieces_queue_behind_a_sell_that_came_before_them() -> None:
+    # Order A (a resting BUY) fills at block 1001, then a SELL order at 1002, then A again at
+    # 1003 while A's first mirror is in flight: the SELL goes before A's new pieces.
+    state = pair()
+    a1 = make_fill(1, token_id=YES, block_time=NOW, order=50)
+    state = decisions.fold_fill(state, a1)
+    first = decisions.decide(state, a1.order_key, NOW)
+    state = start(state, first)
+    sell = make_fill(2, side=Side.SELL, token_id=YES, block_time=NOW)
+    a2 = make_fill(3, token_id=YES, block_time=NOW, order=50)
+    state = decisions.fold_fill(decisions.fold_fill(state, sell), a2)
+    assert decisions.waiting_orders(state) == [sell.order_key, a1.order_key]
+    assert isinstance(first, decisions.Start)
+    state = report(state, first.decision_id, 9 * MICRO, 4_500_000)
+    assert isinstance(decisions.decide(state, sell.order_key, NOW), decisions.Start)
+    behind = decisions.decide(state, a1.order_key, NOW)
+    assert isinstance(behind, decisions.Wait) and "earlier source order" in behind.reason
+
+
+def test_an_order_remembers_a_bounded_number_of_fill_ids() -> None:
+    state = pair(budget=10**6 * MICRO)
+    for n in range(1, 40):
+        state = decisions.fold_fill(state, make_fill(n, order=5, block_time=NOW))
+    order = state.orders[make_fill(1, order=5).order_key]
+    assert len(order.fills) == decisions.MAX_FILLS_KEPT and order.fill_count == 39

@@ -17,7 +17,7 @@ from projectk.contract import mirror_workflow_id
 from projectk.models import PairStatus
 from tests.fakes import GatedVenue, MemoryFeed, make_fill
 from tests.temporal_env import env_address
-from tests.workflows.harness import pair_config, start_pair, wait_state, worker
+from tests.workflows.harness import eventually, pair_config, start_pair, wait_state, worker
 from workflows.pair import PairWorkflow
 
 pytestmark = [pytest.mark.devserver]
@@ -66,8 +66,10 @@ async def test_a_fill_seen_again_by_a_new_run_starts_no_second_child(
         # Re-registered with no memory of the fill: the child id is taken, so nothing starts.
         again = await start_pair(dev_env.client, task_queue, pair_config(task_queue))
         state = await wait_state(again, lambda s: s.fills_seen == 1)
-        assert state.mirrors_started == 0
+        assert state.mirrors_started == 0 and state.reserved_micro == 0
         assert len(venue.executed) == 1
+        skipped = await eventually(lambda: ledger.get_order(task_queue, fill.fill_id))
+        assert "already has mirror" in skipped.reason  # recorded, not silently lost
         child = dev_env.client.get_workflow_handle(mirror_workflow_id(task_queue, fill.order_hash))
         assert (await child.describe()).status == WorkflowExecutionStatus.COMPLETED
 
