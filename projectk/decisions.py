@@ -115,6 +115,11 @@ def market_of(state: PairState, token_id: str) -> str:
     return state.markets.get(token_id) or token_id
 
 
+def _flight_market(flight: InFlight) -> str:
+    # As `market_of` says it: the condition looked up when the flight started, else the token.
+    return flight.market or flight.token_id
+
+
 def market_exposure(state: PairState, market: str) -> int:
     """Return the pUSD committed in a market: booked cost plus reservations of BUYs in flight."""
     booked = sum(
@@ -125,7 +130,7 @@ def market_exposure(state: PairState, market: str) -> int:
     flying = sum(
         flight.reserved_micro
         for flight in state.in_flight.values()
-        if flight.side is Side.BUY and (flight.market or flight.token_id) == market
+        if flight.side is Side.BUY and _flight_market(flight) == market
     )
     return booked + flying
 
@@ -236,7 +241,7 @@ def _decide_buy(state: PairState, order: SourceOrder) -> Decision:
 def _decide_sell(state: PairState, order: SourceOrder) -> Decision:
     market = market_of(state, order.token_id)
     for flight in state.in_flight.values():
-        if flight.side is Side.BUY and (flight.market or flight.token_id) == market:
+        if flight.side is Side.BUY and _flight_market(flight) == market:
             return Wait("waits for the BUY in flight in this market")
         if flight.side is Side.SELL and flight.token_id == order.token_id:
             return Wait("waits for the SELL in flight in this token")
