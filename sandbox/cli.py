@@ -22,6 +22,12 @@ from sandbox import trader as scripted
 from sandbox.runtime import STATE_FILE, Sandbox, SandboxOptions, default_data_dir
 
 _PROCESS_MARKERS = {"anvil": "anvil", "server": "sandbox.server"}
+# `faults` options whose FaultConfig field is named differently
+_FAULT_FIELDS = {
+    "retry_after": "retry_after_s",
+    "lost_delay": "lost_delay_s",
+    "trades_delay": "trades_delay_s",
+}
 
 
 def _state_dir(data_dir: str | None) -> Path:
@@ -259,38 +265,44 @@ def create_market(
 @click.option("--lost-rate", type=float, help="Share processed but answered too late.")
 @click.option("--lost-delay", type=float)
 @click.option("--cancel-only/--no-cancel-only", default=None)
+@click.option(
+    "--post-lost-rate", type=float, help="Share of accepted posts processed, then answered 502."
+)
+@click.option("--trades-delay", type=float, help="Seconds before a trade is listed.")
+@click.option(
+    "--hide-matched-taker/--no-hide-matched-taker",
+    default=None,
+    help="GET /data/order answers null for a FAK/FOK that matched.",
+)
+@click.option(
+    "--hide-closed/--no-hide-closed",
+    default=None,
+    help="GET /data/order answers null for orders no longer live.",
+)
+@click.option("--rpc-lag-blocks", type=int, help="How far behind the head a lagging node is.")
+@click.option("--rpc-lag-rate", type=float, help="Share of /rpc requests a lagging node answers.")
 @click.option("--path", "paths", multiple=True, help="Only affect these path prefixes.")
 @click.option("--reset", is_flag=True, help="Clear all faults first.")
 @click.pass_context
-def faults(
-    ctx: click.Context,
-    latency_ms: int | None,
-    error_rate: float | None,
-    rate_429: float | None,
-    retry_after: int | None,
-    rate_425: float | None,
-    lost_rate: float | None,
-    lost_delay: float | None,
-    cancel_only: bool | None,
-    paths: tuple[str, ...],
-    reset: bool,
-) -> None:
+def faults(ctx: click.Context, /, paths: tuple[str, ...], reset: bool, **settings: Any) -> None:
     """Show or change fault injection at run time."""
-    changes: dict[str, Any] = {
-        "latency_ms": latency_ms,
-        "error_rate": error_rate,
-        "rate_429": rate_429,
-        "retry_after_s": retry_after,
-        "rate_425": rate_425,
-        "lost_rate": lost_rate,
-        "lost_delay_s": lost_delay,
-        "cancel_only": cancel_only,
-        "paths": list(paths) or None,
-    }
+    changes: dict[str, Any] = {_FAULT_FIELDS.get(k, k): v for k, v in settings.items()}
+    changes["paths"] = list(paths) or None
     body = {k: v for k, v in changes.items() if v is not None}
     if reset:
         body["reset"] = True
     click.echo(json.dumps(_admin(ctx, "/faults", body) if body else _admin(ctx, "/faults")))
+
+
+@sandbox_cli.command()
+@click.option("--depth", type=int, required=True, help="Blocks to roll back.")
+@click.option("--drop", multiple=True, help="A transaction hash not to re-include (repeatable).")
+@click.option("--shift", type=int, default=1, show_default=True, help="Empty blocks mined first.")
+@click.pass_context
+def reorg(ctx: click.Context, depth: int, drop: tuple[str, ...], shift: int) -> None:
+    """Reorganise the chain: roll back DEPTH blocks, re-include their transactions but --drop."""
+    body = {"depth": depth, "drop": list(drop), "shift": shift}
+    click.echo(json.dumps(_admin(ctx, "/reorg", body)))
 
 
 @sandbox_cli.command()

@@ -131,13 +131,20 @@ class Rpc:
         self, tx_hash: str, timeout_s: float = 30.0, poll_s: float = 0.05
     ) -> dict[str, Json]:
         """Wait for a receipt; raise RpcError if the transaction reverted."""
+        rec = await self.wait_mined(tx_hash, timeout_s, poll_s)
+        if int(rec["status"], 16) != 1:
+            raise RpcError(f"transaction {tx_hash} reverted")
+        return rec
+
+    async def wait_mined(
+        self, tx_hash: str, timeout_s: float = 30.0, poll_s: float = 0.05
+    ) -> dict[str, Json]:
+        """Wait for a receipt, whatever its status."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
             rec = await self.receipt(tx_hash)
             if rec is not None:
-                if int(rec["status"], 16) != 1:
-                    raise RpcError(f"transaction {tx_hash} reverted")
                 return rec
             if loop.time() > deadline:
                 raise RpcError(f"transaction {tx_hash} not mined in {timeout_s}s")

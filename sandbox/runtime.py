@@ -168,6 +168,15 @@ class Sandbox:
         result: dict[str, Any] = self.admin("/faults", changes)
         return result
 
+    def reorg(self, depth: int, drop: tuple[str, ...] = (), shift: int = 1) -> dict[str, Any]:
+        """Roll back ``depth`` blocks and re-include their transactions except ``drop``.
+
+        Returns ``{"old_head", "new_head", "dropped", "reincluded": {old_hash: new_hash}}``.
+        """
+        body = {"depth": depth, "drop": list(drop), "shift": shift}
+        result: dict[str, Any] = self.admin("/reorg", body)
+        return result
+
     def create_market(self, question: str, slug: str | None = None, **spec: Any) -> dict[str, Any]:
         """Create and list a new binary market; return its description."""
         result: dict[str, Any] = self.admin(

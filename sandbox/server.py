@@ -3,7 +3,9 @@
 Run by ``sandbox.runtime`` as ``python -m sandbox.server --rpc-url ... --ready-file ...``.
 Invariants: it binds 127.0.0.1 only; setup runs with anvil automining and the configured block time
 is switched on afterwards; the ready file is written (atomically) only once the server accepts
-connections, and contains everything ``sandbox status --json`` prints.
+connections, and contains everything ``sandbox status --json`` prints; one FaultConfig is shared
+by the fault middleware, the CLOB service and the JSON-RPC proxy (/rpc); a reorg runs with the
+service's lock and the settler quiet, so no order is matched or settled while the chain moves.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Route
 
 from sandbox import accounts
 from sandbox.chain import (
@@ -50,7 +52,9 @@ from sandbox.markets import (
     split,
 )
 from sandbox.mm import MarketMaker, QuoteConfig
+from sandbox.reorg import reorg
 from sandbox.rpc import Rpc
+from sandbox.rpc_proxy import RpcProxy
 
 _ELECTION = "sandbox-election"
 _ELECTION_TITLE = "Who will win the sandbox election?"
@@ -122,11 +126,12 @@ class SandboxServer:
     def __init__(self, opts: ServerOptions) -> None:
         self.opts = opts
         self.rpc = Rpc(opts.rpc_url)
-        self.service = ClobService(
-            self.rpc, ClobConfig(CHAIN_ID, opts.gtd_security_s, opts.page_limit)
-        )
         self.faults = FaultConfig()
         self.faults.update(opts.faults)
+        self.service = ClobService(
+            self.rpc, ClobConfig(CHAIN_ID, opts.gtd_security_s, opts.page_limit), faults=self.faults
+        )
+        self.rpc_proxy = RpcProxy(opts.rpc_url, self.faults)
         self.mm = MarketMaker(self.service, QuoteConfig(interval_s=opts.mm_interval_s))
         self.contracts = Contracts()
         self.clob_url = ""
@@ -177,6 +182,14 @@ class SandboxServer:
         await self.service.close_market(market)
         return await resolve(self.rpc, market, winner)
 
+    async def reorg(self, depth: int, drop: list[str], shift: int) -> dict[str, Any]:
+        """Reorganise the chain (see ``sandbox.reorg``); the trades follow their transactions."""
+        service = self.service
+        async with service.lock, service.settler.quiet():
+            result = await reorg(self.rpc, depth, set(drop), shift, self.opts.block_time_s)
+            service.settler.follow(service.trades, result, service.now())
+        return result.to_json()
+
     def info(self) -> dict[str, Any]:
         """Return the public description of this sandbox."""
 
@@ -186,6 +199,7 @@ class SandboxServer:
         return {
             "chain_id": CHAIN_ID,
             "rpc_url": self.opts.rpc_url,
+            "rpc_proxy_url": f"{self.clob_url}/rpc",
             "clob_url": self.clob_url,
             "data_api_url": f"{self.clob_url}/data-api",
             "gamma_url": f"{self.clob_url}/gamma-api",
@@ -203,11 +217,14 @@ class SandboxServer:
         }
 
     def app(self) -> FaultMiddleware:
-        """Build the ASGI app: CLOB routes, /data-api, /gamma-api, /_sandbox, with faults."""
-        actions = AdminActions(self.create_market, self.resolve, self.split, self.fund, self.info)
+        """Build the ASGI app: CLOB routes, /rpc, /data-api, /gamma-api, /_sandbox, with faults."""
+        actions = AdminActions(
+            self.create_market, self.resolve, self.split, self.fund, self.info, self.reorg
+        )
         admin = AdminRoutes(self.service, self.faults, actions)
         data_api = DataApiRoutes(self.service).routes() + DataApiV2Routes(self.service).routes()
-        mounts = [
+        mounts: list[BaseRoute] = [
+            Route("/rpc", self.rpc_proxy.handle, methods=["POST"]),
             Mount("/data-api", routes=data_api),
             Mount("/gamma-api", routes=GammaRoutes(self.service).routes()),
             Mount("/_sandbox", routes=admin.routes()),
@@ -247,6 +264,7 @@ class SandboxServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             await self.rpc.aclose()
+            await self.rpc_proxy.aclose()
 
 
 class _Server(uvicorn.Server):

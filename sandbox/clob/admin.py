@@ -1,8 +1,9 @@
-"""Admin routes under /_sandbox: faults, market creation and resolution, sandbox info.
+"""Admin routes under /_sandbox: faults, market creation and resolution, reorgs, sandbox info.
 
 Invariants: these routes exist only in the sandbox (the real CLOB has none); they are never
 subject to fault injection; resolving a market first removes its orders from the books, then
-reports payouts on chain, so no order can trade on a resolved market.
+reports payouts on chain, so no order can trade on a resolved market; a reorg that cannot be
+done is refused (400) before the chain is touched.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from starlette.routing import Route
 from sandbox.clob.faults import FaultConfig
 from sandbox.clob.service import ClobService, Rejected
 from sandbox.markets import OUTCOMES, FeeSchedule, Market, MarketSpec, MarketVersion
+from sandbox.reorg import ReorgError
 
 CreateMarket = Callable[[MarketSpec, Decimal | None, bool], Awaitable[Market]]
 ResolveMarket = Callable[[Market, int], Awaitable[str]]
 Split = Callable[[Market, str, int], Awaitable[None]]
 Fund = Callable[[str, int, int | None, bool], Awaitable[None]]
 Info = Callable[[], dict[str, Any]]
+Reorg = Callable[[int, list[str], int], Awaitable[dict[str, Any]]]
 MICRO = Decimal(1_000_000)
 WEI = Decimal(10**18)
 
@@ -38,6 +41,7 @@ class AdminActions:
     split: Split
     fund: Fund
     info: Info
+    reorg: Reorg
 
 
 class AdminRoutes:
@@ -121,6 +125,18 @@ class AdminRoutes:
     async def info(self, request: Request) -> Response:
         return JSONResponse(self.act.info())
 
+    async def reorg(self, request: Request) -> Response:
+        body = await request.json()
+        try:
+            depth, shift = int(body["depth"]), int(body.get("shift", 1))
+            drop = [str(h) for h in body.get("drop") or []]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Rejected("reorg needs an integer depth and shift, and a drop list") from exc
+        try:
+            return JSONResponse(await self.act.reorg(depth, drop, shift))
+        except ReorgError as exc:
+            raise Rejected(str(exc)) from exc
+
     def routes(self) -> list[Route]:
         """Return the admin routes (mounted under /_sandbox)."""
         return [
@@ -132,6 +148,7 @@ class AdminRoutes:
             Route("/fund", self.fund, methods=["POST"]),
             Route("/builders", self.builders, methods=["POST"]),
             Route("/info", self.info),
+            Route("/reorg", self.reorg, methods=["POST"]),
         ]
 
 

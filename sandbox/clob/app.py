@@ -13,7 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from sandbox.chain import CONDITIONAL_TOKENS, POSITION_MANAGER
 from sandbox.clob import funds, views
@@ -120,7 +120,7 @@ class ClobRoutes:
 
     async def get_order(self, request: Request) -> Response:
         creds, _ = await self._l2(request)
-        order = self.s.engine.orders.get(request.path_params["order_id"])
+        order = self.s.lookup(request.path_params["order_id"])
         if order is None or order.account != creds.address:
             return JSONResponse(None)
         return JSONResponse(views.order_json(order, self.s.markets[order.market]))
@@ -261,8 +261,8 @@ async def _unauthorized(request: Request, exc: Exception) -> Response:
     return error(text, 401)
 
 
-def create_app(service: ClobService, extra_mounts: list[Mount] | None = None) -> Starlette:
-    """Build the Starlette app serving the CLOB routes (and any extra mounts)."""
+def create_app(service: ClobService, extra_mounts: list[BaseRoute] | None = None) -> Starlette:
+    """Build the Starlette app serving the CLOB routes (and any extra routes and mounts)."""
     routes: list[BaseRoute] = [
         *MarketDataRoutes(service).routes(),
         *ClobRoutes(service).routes(),

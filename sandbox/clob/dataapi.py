@@ -65,7 +65,7 @@ class DataApiRoutes:
         user = self._user(request)
         market_filter = request.query_params.get("market", "")
         rows = []
-        for t in reversed(self.s.trades):
+        for t in reversed(self.s.indexed_trades()):
             if t.status == TradeStatus.FAILED or (market_filter and t.market not in market_filter):
                 continue
             market = self.s.markets[t.market]

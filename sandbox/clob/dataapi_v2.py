@@ -84,7 +84,7 @@ class DataApiV2Routes:
         side = q.get("side", "").upper()
         start, end = int(q.get("start") or 0), int(q.get("end") or 2**62)
         out = []
-        for t in reversed(self.s.trades):
+        for t in reversed(self.s.indexed_trades()):
             if t.status == TradeStatus.FAILED or (cids and t.market.lower() not in cids):
                 continue
             if not start <= t.match_time <= end:

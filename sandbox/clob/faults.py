@@ -1,8 +1,12 @@
-"""Fault injection for the CLOB: latency, 5xx, 429 + Retry-After, 425, lost responses, cancel-only.
+"""Fault injection: latency, 5xx, 429 + Retry-After, 425, lost answers, cancel-only, and the
+live venue's quirks (late trade index, order lookups that forget orders, a lagging RPC node).
 
-Invariants: faults never touch the /_sandbox admin routes; a "lost" response means the request was
-fully processed (the order rests or fills) and only the reply is withheld past the client's
-timeout; probabilities are independent per request and drawn from a seedable RNG.
+Invariants: faults never touch the /_sandbox admin routes; the HTTP faults reach the JSON-RPC
+proxy (/rpc) only when ``paths`` names it; a "lost" response means the request was fully processed
+(the order rests or fills) and only the reply is withheld past the client's timeout, and a "post
+lost" one that an accepted post's reply became a 502; probabilities are independent per request
+and drawn from a seedable RNG. The fields read elsewhere (trade index delay, hidden orders, RPC
+lag) are applied by the service and the RPC proxy, which share this config object.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/_sandbox"
+RPC_PATH = "/rpc"
+POST_PATHS = ("/order", "/orders")
 CANCEL_ONLY_TEXT = (
     "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed."
 )
@@ -33,6 +39,12 @@ class FaultConfig:
     lost_rate: float = 0.0  # processed, but the response is held back
     lost_delay_s: float = 15.0
     cancel_only: bool = False  # 503 on new orders
+    post_lost_rate: float = 0.0  # an accepted POST /order(s) is processed, then answered 502
+    trades_delay_s: float = 0.0  # trades reach /data/trades and the Data API this late
+    hide_matched_taker: bool = False  # GET /data/order answers null for a FAK/FOK that matched
+    hide_closed: bool = False  # GET /data/order answers null for every order no longer live
+    rpc_lag_blocks: int = 0  # how far behind the head a lagging RPC node is
+    rpc_lag_rate: float = 0.0  # share of /rpc requests a lagging node answers
     paths: list[str] = field(default_factory=list)  # path prefixes to affect; empty = all
     seed: int | None = None
 
@@ -69,7 +81,10 @@ class FaultMiddleware:
     def _applies(self, path: str) -> bool:
         if path.startswith(ADMIN_PREFIX):
             return False
-        return not self.config.paths or any(path.startswith(p) for p in self.config.paths)
+        paths = self.config.paths
+        if path.startswith(RPC_PATH):  # the chain proxy has its own fault (lag)
+            return any(path.startswith(p) and p.startswith(RPC_PATH) for p in paths)
+        return not paths or any(path.startswith(p) for p in paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._applies(scope["path"]):
@@ -82,6 +97,10 @@ class FaultMiddleware:
             return
         if cfg.lost_rate and self.rng.random() < cfg.lost_rate:
             await self._lost(scope, receive, send)
+            return
+        posting = scope["method"] == "POST" and scope["path"] in POST_PATHS
+        if posting and cfg.post_lost_rate and self.rng.random() < cfg.post_lost_rate:
+            await self._post_lost(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -118,4 +137,18 @@ class FaultMiddleware:
         await self.app(scope, receive, hold)
         await asyncio.sleep(self.config.lost_delay_s)
         for message in held:
+            await send(message)
+
+    async def _post_lost(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The post is processed in full; a gateway in front of the CLOB then loses its answer.
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        if held and held[0].get("status", 500) < 400:
+            await _reply(send, 502, {"error": "Bad Gateway"})
+            return
+        for message in held:  # a rejected post was not accepted: its answer gets through
             await send(message)

@@ -5,7 +5,9 @@ orders can never spend the same funds); an order id is its EIP-712 hash under th
 market's exchange (ExchangeV3 for v2 markets) and is accepted once; every match is recorded as a
 Trade, with the taker's fee (zero on markets without fees), and sent for settlement before the
 response is returned; a BUY taker must hold its cost plus that fee; FOK/FAK remainders never rest;
-a rejected order leaves no trace.
+a rejected order leaves no trace. What the venue's reads show follows the shared FaultConfig:
+a trade is listed once ``trades_delay_s`` has passed since its match, and the order lookup may
+forget matched FAK/FOK takers or closed orders, as the live venue's does.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sandbox.clob import funds, rules
 from sandbox.clob.auth import ApiCreds, KeyStore
 from sandbox.clob.catalog import Catalog
 from sandbox.clob.engine import BookOrder, Engine, OrderStatus, OrderType, Plan
+from sandbox.clob.faults import FaultConfig
 from sandbox.clob.fees import taker_fee
 from sandbox.clob.orders import (
     OrderFormatError,
@@ -63,11 +66,16 @@ class ClobService:
     """All CLOB state of one sandbox."""
 
     def __init__(
-        self, rpc: Rpc, config: ClobConfig | None = None, clock: Callable[[], float] = time.time
+        self,
+        rpc: Rpc,
+        config: ClobConfig | None = None,
+        clock: Callable[[], float] = time.time,
+        faults: FaultConfig | None = None,
     ) -> None:
         self.rpc = rpc
         self.config = config or ClobConfig()
         self.clock = clock
+        self.faults = faults or FaultConfig()
         self.engine = Engine()
         self.keys = KeyStore(self.config.chain_id)
         self.catalog = Catalog()
@@ -213,7 +221,8 @@ class ClobService:
         for part, fee in zip(plan.by_kind(), fees, strict=True):
             trade = Trade(str(uuid.uuid4()), taker, part.fills, market.condition_id,
                           OUTCOMES[market.outcome_of(taker.order.token_id)], self.now(),
-                          self.exchange_for(market), fee, last_update=self.now())  # fmt: skip
+                          self.exchange_for(market), fee, last_update=self.now(),
+                          matched_at=self.clock())  # fmt: skip
             self.engine.apply(taker, part, trade.id)
             self.trades.append(trade)
             self.trade_by_id[trade.id] = trade
@@ -274,11 +283,31 @@ class ClobService:
         """Return the caller's live orders in arrival order."""
         return [o for o in self.engine.live() if o.account == address]
 
+    def indexed_trades(self) -> list[Trade]:
+        """Return the trades the venue's index lists by now, oldest first."""
+        delay = self.faults.trades_delay_s
+        if delay <= 0:
+            return self.trades
+        cutoff = self.clock() - delay
+        return [t for t in self.trades if t.matched_at <= cutoff]
+
+    def lookup(self, order_id: str) -> BookOrder | None:
+        """Return an order as GET /data/order finds it (None when unknown or forgotten)."""
+        order = self.engine.orders.get(order_id)
+        if order is None:
+            return None
+        if self.faults.hide_closed and order.status != OrderStatus.LIVE:
+            return None
+        taker = order.order_type in (OrderType.FAK, OrderType.FOK)
+        if self.faults.hide_matched_taker and taker and order.trade_ids:
+            return None
+        return order
+
     def trades_of(self, address: str) -> list[Trade]:
-        """Return trades where ``address`` posted or funded any order, newest first."""
+        """Return indexed trades where ``address`` posted or funded any order, newest first."""
         mine = [
             t
-            for t in self.trades
+            for t in self.indexed_trades()
             if address in (t.taker.order.maker, t.taker.account)
             or any(address in (f.maker.order.maker, f.maker.account) for f in t.fills)
         ]

@@ -4,19 +4,24 @@ Invariants: every match becomes exactly one Trade and one settlement transaction
 (``settle``/``settleComplement`` on v1 markets, ``matchOrders`` on ExchangeV3 for v2 markets);
 transactions are sent one at a time in match order (so later matches see earlier transfers); a
 trade moves MATCHED -> MINED when its receipt succeeds, MINED -> CONFIRMED on the next poll
-(the sandbox has no reorgs, so one poll stands for finality), or to FAILED when the transaction
-reverts or cannot be sent.
+(one poll stands for finality: the chain only reorganises when an admin asks for it), or to
+FAILED when the transaction reverts or cannot be sent. Nothing is sent or polled while a reorg
+runs (``quiet``); afterwards a trade follows its transaction: FAILED when it was dropped, MINED
+again (then CONFIRMED) in its new block, under its new hash when it was sent anew.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum, unique
 
 from sandbox.clob.engine import BookOrder, MakerFill
 from sandbox.clob.settle_calls import MakerPart, settlement_call
+from sandbox.reorg import ReorgResult
 from sandbox.rpc import Rpc, RpcError
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ class Trade:
     tx_hash: str | None = None
     block_number: int | None = None
     last_update: int = 0
+    matched_at: float = 0.0  # the match's wall-clock time with sub-second precision
 
     @property
     def shares(self) -> int:
@@ -78,6 +84,7 @@ class Settler:
         self.rpc = rpc
         self.operator = operator
         self._send_lock = asyncio.Lock()
+        self._poll_lock = asyncio.Lock()
         self._pending: dict[str, Trade] = {}
         self._mined: list[Trade] = []
 
@@ -105,6 +112,10 @@ class Settler:
 
     async def poll(self, now: int) -> None:
         """Confirm trades mined at the previous poll, then check receipts of pending ones."""
+        async with self._poll_lock:
+            await self._poll(now)
+
+    async def _poll(self, now: int) -> None:
         for trade in self._mined:
             trade.status = TradeStatus.CONFIRMED
             trade.last_update = now
@@ -122,6 +133,31 @@ class Settler:
                 self._mined.append(trade)
             else:
                 log.warning("settlement of trade %s reverted in %s", trade.id, tx_hash)
+
+    @asynccontextmanager
+    async def quiet(self) -> AsyncIterator[None]:
+        """Send and poll nothing while the caller reorganises the chain."""
+        async with self._send_lock, self._poll_lock:
+            yield
+
+    def follow(self, trades: list[Trade], reorg: ReorgResult, now: int) -> None:
+        """Move the trades of a reorganised range to where their transactions are now."""
+        dropped = set(reorg.dropped)
+        for trade in trades:
+            old = trade.tx_hash
+            if old is None or (old not in dropped and old not in reorg.moved):
+                continue
+            self._pending.pop(old, None)
+            self._mined = [t for t in self._mined if t is not trade]
+            trade.last_update = now
+            if old in dropped:
+                trade.status = TradeStatus.FAILED
+                continue
+            moved = reorg.moved[old]
+            trade.tx_hash, trade.block_number = moved.tx_hash, moved.block_number
+            trade.status = TradeStatus.MINED if moved.ok else TradeStatus.FAILED
+            if moved.ok:
+                self._mined.append(trade)
 
     def pending(self) -> int:
         """Return the number of trades waiting for a receipt."""
