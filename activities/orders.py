@@ -7,9 +7,14 @@ Invariants:
 - Venue answers are classified: results for accepted, filled, killed orders; retryable
   `ApplicationError`s for temporary faults; non-retryable ones (`OrderRejected`, `VaultError`)
   for refusals no retry can fix.
+- An order status the code does not know is retried (read again, never taken for LIVE) and
+  alerted once per order and status, so an operator sees a venue that changed its wire.
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -29,8 +34,21 @@ from projectk.messages import (
     SignedOrder,
     SignOrderInput,
 )
+from projectk.models import AlertLevel
 
 VAULT_ERROR = contract.ERROR_VAULT
+UNKNOWN_STATUS = contract.ERROR_VENUE_UNKNOWN_STATUS
+ALERT_KIND_VENUE = "venue"
+
+
+class AlertSink(Protocol):
+    """Where an activity leaves an alert for the operators (the ledger)."""
+
+    def record_alert(
+        self, dedup_key: str, level: str, kind: str, message: str, pair_id: str | None = None
+    ) -> bool:
+        """Queue an alert once per dedup key; True if new."""
+        ...
 
 
 def _vault_failure(err: VaultError) -> ApplicationError:
@@ -41,8 +59,25 @@ def _vault_failure(err: VaultError) -> ApplicationError:
 class OrderActivities:
     """Quote, sign, post, follow and cancel orders on the configured venue."""
 
-    def __init__(self, venue: Venue) -> None:
+    def __init__(self, venue: Venue, alerts: AlertSink | None = None) -> None:
         self._venue = venue
+        self._alerts = alerts
+
+    async def _alert_unknown_status(self, err: ApplicationError) -> None:
+        if err.type != UNKNOWN_STATUS or self._alerts is None or len(err.details) < 2:
+            return
+        order_id, status = str(err.details[0]), str(err.details[1])
+        message = (
+            f"order {order_id}: the CLOB reports status {status!r}, which ProjectK does not "
+            "know; it keeps reading the order and never takes it for live"
+        )
+        await asyncio.to_thread(
+            self._alerts.record_alert,
+            f"unknown-status:{order_id}:{status}",
+            AlertLevel.HIGH.value,
+            ALERT_KIND_VENUE,
+            message,
+        )
 
     @activity.defn(name="quote")
     async def quote(self, data: QuoteInput) -> Quote:
@@ -68,6 +103,9 @@ class OrderActivities:
             result = await self._venue.post(data, attempt=activity.info().attempt)
         except VaultError as err:
             raise _vault_failure(err) from None
+        except ApplicationError as err:
+            await self._alert_unknown_status(err)
+            raise
         activity.logger.info("order %s posted: %s", result.order_id, result.state.value)
         return result
 
@@ -78,6 +116,9 @@ class OrderActivities:
             result = await self._venue.follow(data)
         except VaultError as err:
             raise _vault_failure(err) from None
+        except ApplicationError as err:
+            await self._alert_unknown_status(err)
+            raise
         activity.logger.info(
             "order %s %s: filled %d of %d shares",
             result.order_id,

@@ -42,6 +42,7 @@ ERROR_VENUE_REFUSED = "VenueRefused"  # the CLOB refused a read or cancel (4xx o
 ERROR_VENUE_THROTTLED = "VenueThrottled"  # 429: retried after the venue's Retry-After
 ERROR_VENUE_UNAVAILABLE = "VenueUnavailable"  # 5xx, 425, no answer: retried
 ERROR_VENUE_UNREADABLE = "VenueUnreadable"  # an answer or order status not understood: read again
+ERROR_VENUE_UNKNOWN_STATUS = "VenueUnknownStatus"  # an order status this code does not know
 ERROR_ORDER_OUTCOME_UNKNOWN = "OrderOutcomeUnknown"  # a post's fate is unknown: looked up again
 ERROR_REDEEM_UNSUPPORTED = "RedeemUnsupported"  # the wallet kind cannot redeem this way
 ERROR_REDEEM_WOULD_REVERT = "RedeemWouldRevert"  # the chain refuses the redeem

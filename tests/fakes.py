@@ -255,6 +255,9 @@ class RecordedClob:
 
     def __init__(self, **routes: Sample | list[Sample]) -> None:
         self._routes = {k: v if isinstance(v, list) else [v] for k, v in routes.items()}
+        # An account with no trades, unless a test says otherwise (an order the lookup does not
+        # return is searched for in the trades).
+        self._routes.setdefault("get_trades", [{"status": 200, "body": []}])
         self.calls: defaultdict[str, int] = defaultdict(int)
 
     def _answer(self, route: str) -> Any:

@@ -50,7 +50,7 @@ def activities_of(clients: Clients) -> list[Callable[..., Any]]:
     executions = ExecutionLedgerActivities(clients.ledger)
     claim_books = ClaimLedgerActivities(clients.ledger)
     fills = FillActivities(clients.feed)
-    orders = OrderActivities(clients.venue)
+    orders = OrderActivities(clients.venue, clients.ledger)
     chain = ChainActivities(clients.chain)
     claims = ClaimActivities(clients.claims, clients.markets)
     markets = MarketActivities(clients.markets)

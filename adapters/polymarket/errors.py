@@ -5,8 +5,10 @@ Invariants:
   `VenueUnavailable` (no answer, 5xx, 425, 503) and `VenueThrottled` (429)
   are retried by the activity's retry policy, a 429 after the delay its Retry-After asked for;
   a 401 is retried too, after the venue dropped the wallet's API credentials to derive anew.
-- An answer this code cannot read, or an order status it does not know, is `VenueUnreadable`:
-  retried (read again), never taken for a known state.
+- An answer this code cannot read is `VenueUnreadable`, an order status it does not know
+  `VenueUnknownStatus` (its details: order id, status text; the activity alerts the operators):
+  both retried (read again), never taken for a known state.
+- A refused order lookup is `OrderOutcomeUnknown` too: only "not found" says the CLOB lacks it.
 - A post that was neither refused nor found by hash is `OrderOutcomeUnknown`: retried, and the
   retry looks the order up before re-posting the same order.
 - Messages carry the CLOB's text only, never a key, credential or signature.
@@ -35,6 +37,9 @@ from projectk.contract import (
 )
 from projectk.contract import (
     ERROR_VENUE_UNAVAILABLE as VENUE_UNAVAILABLE,
+)
+from projectk.contract import (
+    ERROR_VENUE_UNKNOWN_STATUS as UNKNOWN_STATUS,
 )
 from projectk.contract import (
     ERROR_VENUE_UNREADABLE as VENUE_UNREADABLE,
@@ -66,6 +71,20 @@ def read_failure(err: ClobCallError) -> ApplicationError:
     )
 
 
+def lookup_failure(err: ClobCallError) -> ApplicationError:
+    """Classify a failed order lookup: whatever the status, the order's fate stays unknown.
+
+    A refused lookup (a 4xx) says nothing about the order, so it is retried like no answer,
+    never taken as "nothing on the CLOB".
+    """
+    if err.status == 429:
+        return throttled(parse_retry_after(err.retry_after), err.text)
+    return ApplicationError(
+        f"order lookup failed ({err.status}): {err.text}; its outcome stays unknown",
+        type=OUTCOME_UNKNOWN,
+    )
+
+
 def post_failure(verdict: PostVerdict) -> ApplicationError:
     """Return the error for a post that neither was accepted nor killed."""
     if verdict.verdict is not Verdict.REJECTED:  # unknown, duplicate, or of unknown status
@@ -89,5 +108,7 @@ def unknown_state(order: OpenOrder) -> ApplicationError:
     return ApplicationError(
         f"order {order.id} has a status this code does not know ({order.status_text!r}): "
         "read again",
-        type=VENUE_UNREADABLE,
+        order.id,
+        order.status_text,
+        type=UNKNOWN_STATUS,
     )

@@ -46,9 +46,17 @@ class FillEvidence:
     def add(self, found: OpenOrder) -> None:
         """Take in one lookup of the order: its trade ids and its `size_matched`."""
         for trade_id in found.associate_trades:
-            if trade_id not in self.trade_ids:
-                self.trade_ids.append(trade_id)
+            self.name(trade_id)
         self.claimed_micro = max(self.claimed_micro, found.matched_shares_micro)
+
+    def name(self, trade_id: str) -> None:
+        """Take in a trade id found otherwise (a search of the account's trades)."""
+        if trade_id not in self.trade_ids:
+            self.trade_ids.append(trade_id)
+
+    def unproven(self) -> bool:
+        """Tell whether nothing the CLOB said so far shows the order filled anything."""
+        return not self.trade_ids and self.claimed_micro == 0
 
     def settled(self, trades: list[OrderTrade]) -> bool:
         """Tell whether these trade rows are the whole, settled story of the order."""

@@ -38,7 +38,13 @@ from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV
 from temporalio import activity
 
 from adapters.polymarket.book import ClobBooks
-from adapters.polymarket.errors import post_failure, read_failure, unknown_state, unreadable
+from adapters.polymarket.errors import (
+    lookup_failure,
+    post_failure,
+    read_failure,
+    unknown_state,
+    unreadable,
+)
 from adapters.polymarket.fills import FillEvidence, followed
 from adapters.polymarket.schemas import (
     OpenOrder,
@@ -69,6 +75,8 @@ from projectk.order_amounts import order_amounts
 
 ZERO32 = "0x" + "00" * 32
 UNAUTHORIZED = 401
+NOT_FOUND = 404
+TRADE_SEARCH_SLACK_S = 120  # trades this long before an order's signing time are searched too
 TRADE_SETTLE_WAIT_S = 20.0  # after the order is terminal, wait this long for trade receipts
 
 
@@ -183,12 +191,30 @@ class ClobVenue:
             found = await self._lookup(data)  # unknown, duplicate or temporary: ask by hash
             if found is not None:
                 return found
+        if verdict.duplicate:
+            # The CLOB says it holds this very order, but neither its lookup nor its trades show
+            # it yet: accepted. The follow reads it (and searches the trades) until they do.
+            return PostOrderResult(
+                order_id=order.order_id, state=VenueOrderState.LIVE, reason=verdict.reason
+            )
         raise post_failure(verdict)
 
     async def _lookup(self, data: PostOrderInput) -> PostOrderResult | None:
+        # By hash first; an order the lookup does not return (a matched FAK often is not) may
+        # still have traded: the account's trades since it was signed are searched for it.
         found = await self._order(data.wallet, data.order.order_id)
         if found is None:
-            return None
+            trades = await self._trades_naming(data.wallet, data.order)
+            if not trades:
+                return None
+            activity.logger.info("order %s found in its trades", data.order.order_id)
+            return PostOrderResult(
+                order_id=data.order.order_id,
+                state=VenueOrderState.MATCHED,
+                reason="found in trades",
+                trade_ids=list(dict.fromkeys(t.trade_id for t in trades)),
+                filled_shares_micro=sum(t.shares_micro for t in trades),
+            )
         state = _state_of(found)
         activity.logger.info("order %s found by hash (%s)", found.id, state.value)
         return PostOrderResult(
@@ -200,12 +226,35 @@ class ClobVenue:
         )
 
     async def _order(self, wallet: Wallet, order_id: str) -> OpenOrder | None:
+        # A lookup the CLOB refuses says nothing about the order: only "not found" (404, or
+        # the null body the CLOB sends for an id it does not know) is an answer.
         client = await self._client(wallet)
-        body = await self._read(wallet, lambda: client.get_order(order_id))
+        try:
+            body = await call(lambda: client.get_order(order_id))
+        except ClobCallError as err:
+            if err.status == NOT_FOUND:
+                return None
+            if err.status == UNAUTHORIZED:
+                self._sessions.forget(wallet)
+            raise lookup_failure(err) from None
         try:
             return read_order(body)
         except WireError as err:
             raise unreadable(err) from None
+
+    async def _trades_naming(self, wallet: Wallet, order: SignedOrder) -> list[OrderTrade]:
+        # The wallet's trades in the order's token since the order was signed, as they fill it.
+        client = await self._client(wallet)
+        params = TradeParams(
+            asset_id=order.token_id, after=_signed_at(order) - TRADE_SEARCH_SLACK_S
+        )
+        rows = await self._read(wallet, partial(client.get_trades, params))
+        try:
+            trades = read_trades(rows)
+        except WireError as err:
+            raise unreadable(err) from None
+        fills = (t.fill_of(order.order_id) for t in trades)
+        return [f for f in fills if f is not None]
 
     async def follow(self, data: FollowOrderInput) -> FollowOrderResult:
         """Poll the order and its trades until terminal; cancel the rest at the deadline."""
@@ -231,18 +280,25 @@ class ClobVenue:
             if state is not VenueOrderState.LIVE:
                 break
             await asyncio.sleep(data.poll_interval_s)
-        trades = await self._settled_trades(data, evidence)
+        missing = state is VenueOrderState.MISSING
+        trades = await self._settled_trades(data, evidence, missing)
         return followed(order, state, trades, cancelled, evidence)
 
     async def _settled_trades(
-        self, data: FollowOrderInput, evidence: FillEvidence
+        self, data: FollowOrderInput, evidence: FillEvidence, missing: bool
     ) -> list[OrderTrade]:
         # Trades are indexed a moment after the match: read them (and the order, which may name
         # more of them) until they tell the whole settled story, or the wait runs out.
+        # An order the lookup no longer returns and no answer named a trade of may have traded
+        # all the same (its post's answer lost, a matched FAK missing from the lookup): the
+        # account's trades are searched for it until the wait runs out.
         client = await self._client(data.wallet)
         loop = asyncio.get_running_loop()
         until = loop.time() + self._trade_wait_s
         while True:
+            if missing and evidence.unproven():
+                for found_trade in await self._trades_naming(data.wallet, data.order):
+                    evidence.name(found_trade.trade_id)
             trades: list[OrderTrade] = []
             for trade_id in list(evidence.trade_ids):
                 params = TradeParams(id=trade_id)
@@ -250,7 +306,8 @@ class ClobVenue:
                     data.wallet, partial(client.get_trades, params, only_first_page=True)
                 )
                 trades.extend(_fills(rows, data.order.order_id, trade_id))
-            if evidence.settled(trades) or loop.time() >= until:
+            searching = missing and evidence.unproven()
+            if (evidence.settled(trades) and not searching) or loop.time() >= until:
                 return trades
             beat()
             await asyncio.sleep(data.poll_interval_s)
@@ -306,6 +363,12 @@ def _state_of(found: OpenOrder) -> VenueOrderState:
     if state is None:
         raise unknown_state(found)
     return state
+
+
+def _signed_at(order: SignedOrder) -> int:
+    # Unix seconds the order was signed at (its V2 `timestamp` is in milliseconds); now if absent.
+    stamp = order.wire.get("timestamp", "")
+    return int(stamp) // 1000 if stamp.isdigit() else int(datetime.now(UTC).timestamp())
 
 
 def _fills(rows: object, order_id: str, trade_id: str) -> list[OrderTrade]:

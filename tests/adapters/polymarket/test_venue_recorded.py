@@ -111,11 +111,11 @@ async def test_an_unknown_order_status_is_read_again_never_taken_for_live(status
     order = order_of("get_order_live")
     with pytest.raises(ApplicationError) as err:
         await venue.follow(follow_input(order, VenueOrderState.LIVE))
-    assert err.value.type == "VenueUnreadable" and not err.value.non_retryable
+    assert err.value.type == "VenueUnknownStatus" and not err.value.non_retryable
     assert clob.calls["cancel_order"] == 0  # not cancelled as if it rested
     with pytest.raises(ApplicationError) as again:
         await post(venue, order, attempt=2)
-    assert again.value.type == "VenueUnreadable"
+    assert again.value.type == "VenueUnknownStatus"
 
 
 async def test_follow_counts_trades_but_not_failed_settlements() -> None:
