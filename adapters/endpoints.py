@@ -1,9 +1,10 @@
 """Where the outside systems are: the one reader of the local sandbox's ready file.
 
 Invariants:
-- In sandbox mode, the RPC URL, the Data API URL and the CLOB URL come from the running
-  sandbox's ready file (`<data_dir>/sandbox/ready.json`, written by `projectk sandbox up`)
-  unless the operator set them (`PROJECTK_RPC_URLS`, `PROJECTK_DATA_API_URL`,
+- In sandbox mode, the RPC URL (the venue-facing one, `rpc_proxy_url`, when the sandbox
+  serves it), the Data API URL and the CLOB URL come from the running sandbox's ready file
+  (`<data_dir>/sandbox/ready.json`, written by `projectk sandbox up`) unless the operator set
+  them (`PROJECTK_RPC_URLS`, `PROJECTK_DATA_API_URL`,
   `PROJECTK_SANDBOX_CLOB_URL`); paper mode takes only the CLOB URL (for its book).
 - The chain is the venue's: when the process trades on the running sandbox's CLOB, it reads
   that sandbox's chain, whatever `PROJECTK_RPC_URLS` says (a URL left over from another setup
@@ -56,8 +57,10 @@ def resolve_endpoints(settings: Settings) -> Settings:
 
 
 def _sandbox_rpc(settings: Settings, ready: dict[str, Any], clob: object) -> list[str] | None:
-    # The sandbox's RPC URL when the operator named none, or when the CLOB is this sandbox's.
-    url = ready.get("rpc_url")
+    # The sandbox's RPC URL when the operator named none, or when the CLOB is this sandbox's:
+    # its node as the venue serves it (`rpc_proxy_url`, where the sandbox's RPC faults apply:
+    # a lagging node, errors), else the node itself.
+    url = ready.get("rpc_proxy_url") or ready.get("rpc_url")
     if not url or settings.rpc_urls == [str(url)]:
         return None
     if "rpc_urls" not in settings.model_fields_set:

@@ -6,6 +6,10 @@ Invariants:
   the node's answer whole, so its own errors (a revert, a transaction not found) are raised as
   with any provider, and `RpcUnavailable` when no endpoint answered.
 - Parameters are encoded by web3's own JSON encoder (bytes, HexBytes, checksum addresses).
+- Reads never go back in time: a state read at a block (or at "latest", pinned to the highest
+  head the pool has seen) is answered only by a node that has reached that block, and the head
+  web3 is told is never below one already seen. A node lagging behind a load balancer can
+  neither hand a SELL a stale balance nor make reconciliation lower a position the chain holds.
 """
 
 from __future__ import annotations
@@ -31,5 +35,40 @@ class PoolProvider(AsyncJSONBaseProvider):
 
     async def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Send one request through the pool and return the node's answer."""
-        wire = json.loads(self.encode_rpc_request(method, params))
-        return cast(RPCResponse, await self._rpc.request(str(method), wire["params"]))
+        name = str(method)
+        wire: list[Any] = json.loads(self.encode_rpc_request(method, params))["params"]
+        position = BLOCK_PARAM.get(name)
+        block = _pinned_block(wire, position, self._rpc.head_seen)
+        if position is None or block is None:
+            answer = await self._rpc.request(name, wire)
+            if name == "eth_blockNumber" and "result" in answer:
+                # Never a head behind one already seen (a lagging node behind a balancer).
+                answer = {**answer, "result": hex(self._rpc.head_seen)}
+            return cast(RPCResponse, answer)
+        wire[position] = hex(block)
+        return cast(RPCResponse, await self._rpc.request_at(block, name, wire))
+
+
+# Where the block of a state read is (its position in the params).
+BLOCK_PARAM = {
+    "eth_call": 1,
+    "eth_getBalance": 1,
+    "eth_getCode": 1,
+    "eth_getTransactionCount": 1,
+    "eth_getStorageAt": 2,
+}
+
+
+def _pinned_block(params: list[Any], position: int | None, head_seen: int) -> int | None:
+    # The block a state read must be answered at: its own number, or for "latest" the highest
+    # head seen (none seen yet: as asked). "pending" and other tags go as asked.
+    if position is None:
+        return None
+    tag = params[position] if len(params) > position else "latest"
+    if isinstance(tag, str) and tag.startswith("0x"):
+        return int(tag, 16)
+    if tag == "latest" and head_seen > 0:
+        if len(params) <= position:
+            params.append("latest")
+        return head_seen
+    return None

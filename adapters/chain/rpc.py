@@ -12,6 +12,8 @@ Invariants:
 - A JSON-RPC error object is the node's answer, not an endpoint failure: it is raised as
   `RpcError` at once (or handed back whole by `request`) and the caller decides (shrink a log
   range, fall back to the Data API, let web3 raise its own error).
+- The pool remembers the highest head any node reported (`head_seen`): the chain is at least
+  there, so a read "at the latest block" is a read at that block (see `provider`).
 - `call_at` accepts an answer only from a node that has reached a block: the call goes in one
   JSON-RPC batch after `eth_blockNumber` (one HTTP request, which a load balancer hands to one
   node, and which geth-based nodes such as Bor run in order), and a node whose head is behind
@@ -162,6 +164,7 @@ class RpcPool:
         self._ids = itertools.count(1)
         self._http = httpx.AsyncClient(timeout=timeout_s, trust_env=False, transport=transport)
         self.requests: Counter[str] = Counter()  # per method, all endpoints
+        self.head_seen = 0  # the highest head any endpoint reported: the chain is at least here
 
     @property
     def total_requests(self) -> int:
@@ -192,21 +195,32 @@ class RpcPool:
 
         async def attempt(endpoint: Endpoint) -> dict[str, Any]:
             [answer] = await self._send(endpoint, [(method, params)])
+            if method == "eth_blockNumber":
+                self._saw_head(answer)
             return answer
 
         return await self._with_failover(method, attempt)
 
     async def call_at(self, block: int, method: str, params: list[Any]) -> Any:
         """Return the result of one call answered by a node whose head is at or past `block`."""
+        return _result(method, await self.request_at(block, method, params))
+
+    async def request_at(self, block: int, method: str, params: list[Any]) -> dict[str, Any]:
+        """Return one call's whole answer from a node whose head is at or past `block`."""
 
         async def attempt(endpoint: Endpoint) -> dict[str, Any]:
             head, answer = await self._send(endpoint, [("eth_blockNumber", []), (method, params)])
-            number = _block_number(head)
+            number = self._saw_head(head)
             if number < block:
                 raise _Behind(f"node is behind: head {number} < block {block}")
             return answer
 
-        return _result(method, await self._with_failover(method, attempt))
+        return await self._with_failover(method, attempt)
+
+    def _saw_head(self, answer: dict[str, Any]) -> int:
+        number = _block_number(answer)
+        self.head_seen = max(self.head_seen, number)
+        return number
 
     async def _with_failover(self, method: str, attempt: Callable[[Endpoint], Awaitable[T]]) -> T:
         last = ""

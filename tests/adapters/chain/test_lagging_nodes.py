@@ -89,3 +89,62 @@ async def test_a_range_no_endpoint_has_reached_is_not_read() -> None:
             await LogReader(pool).fetch(FILL_BLOCK - 5, FILL_BLOCK, [MAKER])
     finally:
         await pool.close()
+
+
+@dataclass
+class BalanceNode:
+    """A load balancer over a synced node and one `lag` blocks behind: the follower's shares
+    arrived at block `bought`; requests alternate between the two backends."""
+
+    head: int
+    bought: int
+    lag: int
+    served: int = 0
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def answer(self, call: dict[str, Any], head: int) -> dict[str, Any]:
+        method, params = call["method"], call["params"]
+        self.calls.append((method, params))
+        if method == "eth_blockNumber":
+            return {"jsonrpc": "2.0", "id": call["id"], "result": hex(head)}
+        if method == "eth_chainId":
+            return {"jsonrpc": "2.0", "id": call["id"], "result": hex(137)}
+        tag = params[1]
+        at = head if tag == "latest" else int(tag, 16)
+        if at > head:
+            error = {"code": -32000, "message": "header not found"}
+            return {"jsonrpc": "2.0", "id": call["id"], "error": error}
+        shares = 5 * 10**6 if at >= self.bought else 0
+        return {"jsonrpc": "2.0", "id": call["id"], "result": "0x" + hex(shares)[2:].zfill(64)}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.served += 1
+        head = self.head - self.lag if self.served % 2 == 0 else self.head
+        body = json.loads(request.content)
+        batch = isinstance(body, list)
+        reply: Any = [self.answer(c, head) for c in body] if batch else self.answer(body, head)
+        return httpx.Response(200, json=reply)
+
+
+async def test_a_balance_read_never_comes_from_a_node_behind_a_head_already_seen() -> None:
+    from web3 import AsyncWeb3
+
+    from adapters.chain import ChainReader
+    from adapters.chain.provider import PoolProvider
+
+    node = BalanceNode(head=100, bought=99, lag=3)
+    pool = RpcPool(
+        ["http://lb"], attempts=6, backoff_s=0, transport=httpx.MockTransport(node.handle)
+    )
+    reader = ChainReader(AsyncWeb3(PoolProvider(pool)))
+    wallet, token = "0x" + "11" * 20, "1"
+    try:
+        # The first answer comes from the synced backend: the pool has seen head 100.
+        assert await pool.call("eth_blockNumber", []) == hex(100)
+        for _ in range(4):  # every other request lands on the backend at 97, before the buy
+            assert await reader.token_balance(wallet, token) == 5 * 10**6
+            assert await reader.balances(wallet, [token]) == {token: 5 * 10**6}
+    finally:
+        await pool.close()
+    reads = [params for method, params in node.calls if method == "eth_call"]
+    assert reads and all(params[1] == hex(100) for params in reads)  # pinned, never "latest"

@@ -365,6 +365,17 @@ def test_sandbox_mode_reads_the_running_sandboxs_urls(tmp_path: Path) -> None:
     assert chain_settings(live) is live
 
 
+def test_sandbox_mode_reads_the_chain_as_the_venue_serves_it(tmp_path: Path) -> None:
+    from adapters.endpoints import resolve_endpoints
+    from projectk.settings import load_settings
+
+    (tmp_path / "sandbox").mkdir()
+    ready = {"rpc_url": "http://127.0.0.1:1234", "rpc_proxy_url": "http://127.0.0.1:1235/rpc"}
+    (tmp_path / "sandbox" / "ready.json").write_text(json.dumps(ready))
+    found = resolve_endpoints(load_settings(data_dir=tmp_path, executor_mode="sandbox"))
+    assert found.rpc_urls == [ready["rpc_proxy_url"]]  # where the sandbox's RPC faults apply
+
+
 def test_trading_on_the_running_sandbox_reads_its_chain_whatever_rpc_urls_say(
     tmp_path: Path,
 ) -> None:
