@@ -70,3 +70,10 @@ def make_market(sandbox: Sandbox) -> Callable[..., Market]:
 @pytest.fixture
 def give_shares(sandbox: Sandbox, demo: list[dict[str, Any]]) -> Callable[[Market, int, int], None]:
     return share_giver(sandbox, demo)
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """Yield the session's sandbox for fault injection; reset the faults afterwards."""
+    yield sandbox
+    sandbox.set_faults(reset=True)

@@ -1,4 +1,4 @@
-"""The CLI against a real background sandbox: up, status --json, fund, faults, down."""
+"""The CLI against a real background sandbox: up, status --json, fund, faults, reorg, down."""
 
 from __future__ import annotations
 
@@ -57,6 +57,26 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert funded.exit_code == 0, funded.output
         faults = runner.invoke(sandbox_cli, ["faults", "--latency-ms", "1"], env=env)
         assert json.loads(faults.output)["latency_ms"] == 1
+        venue_faults = [
+            "faults", "--trades-delay", "1.5", "--hide-matched-taker", "--hide-closed",
+            "--post-lost-rate", "0.2", "--rpc-lag-blocks", "2", "--rpc-lag-rate", "0.5",
+        ]  # fmt: skip
+        set_ = json.loads(runner.invoke(sandbox_cli, venue_faults, env=env).output)
+        assert (set_["trades_delay_s"], set_["hide_matched_taker"], set_["hide_closed"]) == (
+            1.5,
+            True,
+            True,
+        )
+        assert (set_["post_lost_rate"], set_["rpc_lag_blocks"], set_["rpc_lag_rate"]) == (
+            0.2,
+            2,
+            0.5,
+        )
+        assert state["rpc_proxy_url"] == f"{state['clob_url']}/rpc"
+        reorg = runner.invoke(sandbox_cli, ["reorg", "--depth", "2", "--shift", "2"], env=env)
+        assert reorg.exit_code == 0, reorg.output
+        moved = json.loads(reorg.output)
+        assert moved["new_head"] > moved["old_head"] and moved["dropped"] == []
     finally:
         down = runner.invoke(sandbox_cli, ["down"], env=env)
     assert down.exit_code == 0

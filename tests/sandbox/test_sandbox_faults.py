@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,12 +14,6 @@ from py_clob_client_v2.exceptions import PolyApiException
 pytestmark = pytest.mark.sandbox
 
 Clients = Callable[[int], ClobClient]
-
-
-@pytest.fixture
-def faults(sandbox: Any) -> Iterator[Any]:
-    yield sandbox
-    sandbox.set_faults(reset=True)
 
 
 @pytest.mark.parametrize(
