@@ -23,6 +23,7 @@ from sandbox.clob.engine import BookOrder, Engine, OrderType
 from sandbox.clob.orders import order_digest, parse_order, signature_valid
 from sandbox.clob.views import END_CURSOR, page
 from sandbox.node import SANDBOX_DIR, ensure_node_modules
+from sandbox.rpc_proxy import lag_call, lag_result
 
 TOKEN = "1234"
 
@@ -248,3 +249,41 @@ def test_a_budget_leaves_no_dust_fills() -> None:
     plan = engine.plan(taker)
     assert [(f.shares, f.usd) for f in plan.fills] == [(5_882_352, 2_999_999)]
     assert plan.complete
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "forwarded", "answered"),
+    [
+        ("eth_blockNumber", [], None, "0xa"),
+        ("eth_getLogs", [{"fromBlock": "0xb"}], None, []),
+        ("eth_getLogs", [{}], [{"fromBlock": "0xa", "toBlock": "0xa"}], None),
+        (
+            "eth_getLogs",
+            [{"fromBlock": "0x1", "toBlock": "0x63"}],
+            [{"fromBlock": "0x1", "toBlock": "0xa"}],
+            None,
+        ),
+        ("eth_getBlockByNumber", ["0xb", False], None, None),
+        ("eth_getBlockByNumber", ["pending", True], ["0xa", True], None),
+        ("eth_getStorageAt", ["0xab", "0x0"], ["0xab", "0x0", "0xa"], None),
+        ("eth_call", [{"to": "0xab"}, "0x5"], [{"to": "0xab"}, "0x5"], None),
+        ("eth_chainId", [], [], None),
+    ],
+)
+def test_lagging_node_rewrites(
+    method: str, params: list[Any], forwarded: list[Any] | None, answered: Any
+) -> None:
+    lagged = lag_call({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, 10)
+    assert (lagged.call["params"] if lagged.call else None) == forwarded
+    assert lagged.result == answered
+
+
+def test_lagging_node_hides_what_is_above_its_head() -> None:
+    assert lag_result("eth_getTransactionReceipt", {"blockNumber": "0xb"}, 10) is None
+    assert lag_result("eth_getTransactionByHash", {"blockNumber": "0xa"}, 10) == {
+        "blockNumber": "0xa"
+    }
+    assert lag_result("eth_getTransactionByHash", {"blockNumber": None}, 10) == {
+        "blockNumber": None
+    }
+    assert lag_result("eth_getLogs", [{"blockNumber": "0xb"}], 10) == []
