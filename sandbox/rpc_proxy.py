@@ -4,7 +4,8 @@ Invariants: a request the lag fault does not pick is forwarded byte for byte ove
 client and its answer returned unchanged; the fault is drawn once per HTTP request (a batch is
 answered by one node, as a whole); a lagging node answers as if its head were ``rpc_lag_blocks``
 behind the real one: it never reports, reads state at, or returns blocks, transactions, receipts
-or logs above that head; methods without a block context pass through unchanged.
+or logs above that head (state asked for at a block above it is the error "header not found",
+as a geth-based node answers); methods without a block context pass through unchanged.
 """
 
 from __future__ import annotations
@@ -34,12 +35,18 @@ _BY_HASH = ("eth_getTransactionReceipt", "eth_getTransactionByHash")
 _JSON = "application/json"
 
 
+# What a geth-based node answers for state at a block it has not reached.
+UNKNOWN_BLOCK = {"code": -32000, "message": "header not found"}
+
+
 @dataclass(frozen=True)
 class Lagged:
-    """How a lagging node handles one call: forward ``call``, or answer ``result`` itself."""
+    """How a lagging node handles one call: forward ``call``, or answer ``result`` (or
+    ``error``) itself."""
 
     call: dict[str, Json] | None
     result: Json = None
+    error: dict[str, Json] | None = None
 
 
 def _number(tag: Json, head: int) -> int:
@@ -93,7 +100,11 @@ def lag_call(call: dict[str, Json], head: int) -> Lagged:
     if index is not None:
         params = call.get("params") or []
         tag = params[index] if len(params) > index else "latest"
-        return Lagged(_with_param(call, index, hex(head)) if tag in AT_HEAD else call)
+        if tag in AT_HEAD:
+            return Lagged(_with_param(call, index, hex(head)))
+        if isinstance(tag, str) and tag.startswith("0x") and int(tag, 16) > head:
+            return Lagged(None, error=UNKNOWN_BLOCK)
+        return Lagged(call)
     return Lagged(call)
 
 
@@ -178,7 +189,8 @@ class RpcProxy:
         answers = []
         for i, (call, plan) in enumerate(zip(calls, plans, strict=True)):
             if plan.call is None:
-                answers.append({"jsonrpc": "2.0", "id": call.get("id"), "result": plan.result})
+                key, value = ("error", plan.error) if plan.error else ("result", plan.result)
+                answers.append({"jsonrpc": "2.0", "id": call.get("id"), key: value})
                 continue
             item = {**by_index[i], "id": call.get("id")}
             if "result" in item:

@@ -278,6 +278,12 @@ def test_lagging_node_rewrites(
     assert lagged.result == answered
 
 
+def test_lagging_node_has_no_state_above_its_head() -> None:
+    call = {"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"to": "0xab"}, "0xb"]}
+    lagged = lag_call(call, 10)
+    assert lagged.call is None and lagged.error == {"code": -32000, "message": "header not found"}
+
+
 def test_lagging_node_hides_what_is_above_its_head() -> None:
     assert lag_result("eth_getTransactionReceipt", {"blockNumber": "0xb"}, 10) is None
     assert lag_result("eth_getTransactionByHash", {"blockNumber": "0xa"}, 10) == {
