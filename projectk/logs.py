@@ -18,7 +18,9 @@ Invariants:
 - Loggers in `QUIET_LOGGERS` are held at WARNING at every level: the CLI imports a command's
   libraries after logging is set up, and a library's announcements of its own import (Alembic
   lists its plugins at INFO, pyrlp suggests a faster backend at DEBUG) are not the command's
-  output.
+  output. httpx and httpcore are among them: they log every request's full URL at INFO, and an
+  RPC provider's URL often carries its API key (a worker would also write one line per chain
+  read); failures reach the caller as exceptions, which the code logs redacted.
 - JSON lines have stable keys: time (UTC ISO 8601), level, logger, message, and exc_info when an
   exception is attached; extra fields passed with `extra=` are added as they are.
 """
@@ -48,7 +50,7 @@ MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter "secrets" would mask ordinary words
 MIN_URL_TOKEN_LENGTH = 16  # API keys in RPC URLs are long; path words are not
 _RecordFactory = Callable[..., logging.LogRecord]
-QUIET_LOGGERS = ("alembic.runtime.plugins", "rlp.codec")
+QUIET_LOGGERS = ("alembic.runtime.plugins", "rlp.codec", "httpx", "httpcore")
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",

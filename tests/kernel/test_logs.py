@@ -84,6 +84,18 @@ def test_log_file_rotates_and_every_file_is_private(tmp_path: Path) -> None:
     assert "line 199" in _lines(log_file)[-1]
 
 
+def test_http_request_lines_with_a_providers_key_in_the_url_are_not_logged(
+    tmp_path: Path,
+) -> None:
+    setup_logging(LogOptions(file=tmp_path / "a.log", level="DEBUG"))
+    url = "https://polygon-mainnet.example/v2/sk-provider-key-in-the-path"
+    logging.getLogger("httpx").info('HTTP Request: POST %s "HTTP/1.1 200 OK"', url)
+    logging.getLogger("httpcore.http11").debug("send_request_headers %s", url)
+    logging.getLogger("projectk.test").info("kept")
+    assert _lines(tmp_path / "a.log")[-1].endswith("kept")
+    assert "sk-provider-key" not in (tmp_path / "a.log").read_text()
+
+
 def test_setting_up_twice_keeps_one_handler(tmp_path: Path) -> None:
     setup_logging(LogOptions(file=tmp_path / "a.log"))
     setup_logging(LogOptions(file=tmp_path / "a.log"))
