@@ -6,9 +6,10 @@ Invariants:
   the node's answer whole, so its own errors (a revert, a transaction not found) are raised as
   with any provider, and `RpcUnavailable` when no endpoint answered.
 - Parameters are encoded by web3's own JSON encoder (bytes, HexBytes, checksum addresses).
-- Reads never go back in time: a state read at a block (or at "latest", pinned to the highest
-  head the pool has seen) is answered only by a node that has reached that block, and the head
-  web3 is told is never below one already seen. A node lagging behind a load balancer can
+- Reads never go back in time: a state read at a block is answered only by a node that has
+  reached that block, a read at "latest" only by a node whose head is at least the highest the
+  pool has seen (in one batch with its head), and the head web3 is told is never below one
+  already seen. A node lagging behind a load balancer can
   neither hand a SELL a stale balance nor make reconciliation lower a position the chain holds.
 """
 
@@ -37,15 +38,13 @@ class PoolProvider(AsyncJSONBaseProvider):
         """Send one request through the pool and return the node's answer."""
         name = str(method)
         wire: list[Any] = json.loads(self.encode_rpc_request(method, params))["params"]
-        position = BLOCK_PARAM.get(name)
-        block = _pinned_block(wire, position, self._rpc.head_seen)
-        if position is None or block is None:
+        block = _least_block(wire, BLOCK_PARAM.get(name), self._rpc.head_seen)
+        if block is None:
             answer = await self._rpc.request(name, wire)
             if name == "eth_blockNumber" and "result" in answer:
                 # Never a head behind one already seen (a lagging node behind a balancer).
                 answer = {**answer, "result": hex(self._rpc.head_seen)}
             return cast(RPCResponse, answer)
-        wire[position] = hex(block)
         return cast(RPCResponse, await self._rpc.request_at(block, name, wire))
 
 
@@ -59,16 +58,15 @@ BLOCK_PARAM = {
 }
 
 
-def _pinned_block(params: list[Any], position: int | None, head_seen: int) -> int | None:
-    # The block a state read must be answered at: its own number, or for "latest" the highest
-    # head seen (none seen yet: as asked). "pending" and other tags go as asked.
+def _least_block(params: list[Any], position: int | None, head_seen: int) -> int | None:
+    # The block the answering node must have reached for a state read: the read's own block, or
+    # for "latest" the highest head seen (the read stays at the node's latest, so it is fresh and
+    # never older than what was seen). None: any node may answer.
     if position is None:
         return None
     tag = params[position] if len(params) > position else "latest"
     if isinstance(tag, str) and tag.startswith("0x"):
         return int(tag, 16)
     if tag == "latest" and head_seen > 0:
-        if len(params) <= position:
-            params.append("latest")
         return head_seen
     return None
