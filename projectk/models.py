@@ -173,6 +173,18 @@ class AlertKind(StrEnum):
     RECONCILED = "reconciled"  # positions were repaired from the chain
 
 
+class FeeSchedule(Frozen):
+    """A market's taker fee: shares x rate x (p(1-p))^exponent at fill price p (none: rate 0)."""
+
+    rate: Decimal = Field(default=Decimal(0), ge=0, le=1)
+    exponent: int = Field(default=1, ge=0, le=8)
+
+    @property
+    def charged(self) -> bool:
+        """True when takers pay a fee in this market."""
+        return self.rate > 0
+
+
 class Sizing(Frozen):
     """Sizing mode and its parameter."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from projectk import fees
 from projectk.messages import Quote
 from projectk.models import (
     MICRO,
@@ -105,7 +106,10 @@ def plan_buy(
     cap_micro: int,
 ) -> OrderIntent | Skip:
     """Size and price the follower's BUY for a source BUY order: `want_micro` pUSD, at most
-    `cap_micro` (what the pair held back), raised to the exchange minimum only within the cap."""
+    `cap_micro` (what the pair held back), raised to the exchange minimum only within the cap.
+
+    Both are outlays: the BUY's cost at its limit plus the most taker fee the market's schedule
+    can charge for it (`projectk.fees`), so a fill never takes more than the pair held back."""
     if not quote.accepting_orders:
         return Skip("market is not accepting orders")
     far = book_check(config, order.last_price, quote)
@@ -116,12 +120,13 @@ def plan_buy(
         return Skip("no valid price on this tick within the slippage cap")
     if not quote.asks or quote.asks[0].price > limit:
         return Skip(f"book is beyond the slippage cap (limit {limit})")
+    # Amounts are outlays: the cost at the limit plus the most fee the market can charge.
     target = min(want_micro, cap_micro)
-    shares = _floor_shares(int((Decimal(target) / limit).to_integral_value(ROUND_FLOOR)))
+    shares = fees.buy_shares_within(quote.fee, target, limit, SHARE_STEP_MICRO)
     shares_minimum = min_order_shares(config.order_type, quote)
     minimum = max(shares_minimum, _shares_for(MIN_MARKETABLE_BUY_MICRO, limit))
     if shares < minimum:
-        if _notional(minimum, limit) > cap_micro:
+        if fees.buy_outlay_micro(quote.fee, minimum, limit) > cap_micro:
             return Skip("exchange minimum order does not fit the budget or caps")
         shares = minimum
     return _intent(config, order, decision_id, Side.BUY, shares, limit)

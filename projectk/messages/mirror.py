@@ -19,6 +19,7 @@ from pydantic import Field
 
 from projectk.models import (
     MICRO,
+    FeeSchedule,
     Frozen,
     Micro,
     MirrorReport,
@@ -70,6 +71,7 @@ class Quote(Frozen):
     min_order_size_micro: Micro = 5 * MICRO
     neg_risk: bool = False
     accepting_orders: bool = True
+    fee: FeeSchedule = Field(default_factory=FeeSchedule)  # the market's taker fee
 
 
 class RecordIntentInput(Frozen):
