@@ -72,11 +72,25 @@ class Side(StrEnum):
 
 
 @unique
-class Exchange(StrEnum):
-    """Which V2 exchange contract settled a fill."""
+class MarketVersion(StrEnum):
+    """Which Polymarket protocol a market's outcomes live in (Gamma's `version`)."""
 
-    CTF = "ctf"  # CTF Exchange V2, binary markets
-    NEG_RISK = "neg_risk"  # NegRisk Exchange V2, multi-outcome markets
+    V1 = "v1"  # CTF: outcome ids are ConditionalTokens token ids
+    V2 = "v2"  # Protocol V2: outcome ids are PositionManager position ids
+
+
+@unique
+class Exchange(StrEnum):
+    """Which exchange contract settled a fill."""
+
+    CTF = "ctf"  # CTF Exchange V2, binary v1 markets
+    NEG_RISK = "neg_risk"  # NegRisk Exchange V2, multi-outcome v1 markets
+    V3 = "v3"  # ExchangeV3, every v2 market
+
+    @property
+    def market_version(self) -> MarketVersion:
+        """Return the version of the markets this exchange settles (it settles no other)."""
+        return MarketVersion.V2 if self is Exchange.V3 else MarketVersion.V1
 
 
 @unique
@@ -266,6 +280,11 @@ class SourceFill(Frozen):
     block_time: datetime
     detected_at: datetime | None = None
     order_hash: str = ""  # the source order this fill is a piece of (OrderFilled topic1)
+
+    @property
+    def market_version(self) -> MarketVersion:
+        """Return the version of the fill's market, which the exchange that settled it tells."""
+        return self.exchange.market_version
 
     @property
     def order_key(self) -> str:
