@@ -383,6 +383,7 @@ class SourceOrder(Frozen):
     notional_micro: Micro = 0  # source pUSD paid (BUY) or received (SELL) so far
     last_price: Decimal  # price of its latest fill
     first_block: int = Field(ge=0)  # block of its first fill (SELL: the source's balance before)
+    market_version: MarketVersion = MarketVersion.V1  # where its token's balances live
     last_time: datetime  # block time of its latest fill
     fills: list[str] = Field(default_factory=list)  # its first fill ids (at most MAX_FILLS_KEPT)
     fill_count: int = 0  # how many fills it has had
@@ -417,6 +418,7 @@ class PairState(BaseModel):
     in_flight: dict[str, InFlight] = Field(default_factory=dict)  # by decision id
     orders: dict[str, SourceOrder] = Field(default_factory=dict)  # recent source orders, by key
     markets: dict[str, str] = Field(default_factory=dict)  # token id -> condition id, as looked up
+    versions: dict[str, MarketVersion] = Field(default_factory=dict)  # v2 tokens (absent: v1)
     recent_fill_ids: list[str] = Field(default_factory=list)  # bounded memory of handled fills
     last_fill_at: datetime | None = None
     runs: int = 1  # how many runs (continue-as-new generations) this pair has had
