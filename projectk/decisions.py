@@ -33,12 +33,14 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from projectk.models import (
     InFlight,
+    MarketVersion,
     PairConfig,
     PairState,
     PairStatus,
@@ -94,6 +96,7 @@ def fold_fill(state: PairState, fill: SourceFill) -> PairState:
             last_price=fill.price,
             first_block=fill.block_number,
             last_time=fill.block_time,
+            market_version=fill.market_version,
         )
     order = order.model_copy(
         update={
@@ -107,7 +110,15 @@ def fold_fill(state: PairState, fill: SourceFill) -> PairState:
             "pending_block": order.pending_block if order.undecided else fill.block_number,
         }
     )
-    return state.model_copy(update={"orders": {**state.orders, key: order}})
+    versions = state.versions
+    if fill.market_version is not MarketVersion.V1:
+        versions = {**versions, fill.token_id: fill.market_version}
+    return state.model_copy(update={"orders": {**state.orders, key: order}, "versions": versions})
+
+
+def versions_of(state: PairState, token_ids: Iterable[str]) -> dict[str, MarketVersion]:
+    """Return the market version of each token that is not a v1 one (the balance reads need it)."""
+    return {token: state.versions[token] for token in token_ids if token in state.versions}
 
 
 def market_of(state: PairState, token_id: str) -> str:
@@ -348,6 +359,7 @@ def prune_orders(state: PairState) -> PairState:
         update={
             "orders": {o.key: o for o in kept},
             "markets": {t: m for t, m in state.markets.items() if t in tokens},
+            "versions": {t: v for t, v in state.versions.items() if t in tokens},
         }
     )
 

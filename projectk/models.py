@@ -72,11 +72,25 @@ class Side(StrEnum):
 
 
 @unique
-class Exchange(StrEnum):
-    """Which V2 exchange contract settled a fill."""
+class MarketVersion(StrEnum):
+    """Which Polymarket protocol a market's outcomes live in (Gamma's `version`)."""
 
-    CTF = "ctf"  # CTF Exchange V2, binary markets
-    NEG_RISK = "neg_risk"  # NegRisk Exchange V2, multi-outcome markets
+    V1 = "v1"  # CTF: outcome ids are ConditionalTokens token ids
+    V2 = "v2"  # Protocol V2: outcome ids are PositionManager position ids
+
+
+@unique
+class Exchange(StrEnum):
+    """Which exchange contract settled a fill."""
+
+    CTF = "ctf"  # CTF Exchange V2, binary v1 markets
+    NEG_RISK = "neg_risk"  # NegRisk Exchange V2, multi-outcome v1 markets
+    V3 = "v3"  # ExchangeV3, every v2 market
+
+    @property
+    def market_version(self) -> MarketVersion:
+        """Return the version of the markets this exchange settles (it settles no other)."""
+        return MarketVersion.V2 if self is Exchange.V3 else MarketVersion.V1
 
 
 @unique
@@ -280,6 +294,11 @@ class SourceFill(Frozen):
     order_hash: str = ""  # the source order this fill is a piece of (OrderFilled topic1)
 
     @property
+    def market_version(self) -> MarketVersion:
+        """Return the version of the fill's market, which the exchange that settled it tells."""
+        return self.exchange.market_version
+
+    @property
     def order_key(self) -> str:
         """Return the key of the source order this fill belongs to (its hash, else the fill)."""
         return self.order_hash or self.fill_id
@@ -376,6 +395,7 @@ class SourceOrder(Frozen):
     notional_micro: Micro = 0  # source pUSD paid (BUY) or received (SELL) so far
     last_price: Decimal  # price of its latest fill
     first_block: int = Field(ge=0)  # block of its first fill (SELL: the source's balance before)
+    market_version: MarketVersion = MarketVersion.V1  # where its token's balances live
     last_time: datetime  # block time of its latest fill
     fills: list[str] = Field(default_factory=list)  # its first fill ids (at most MAX_FILLS_KEPT)
     fill_count: int = 0  # how many fills it has had
@@ -410,6 +430,7 @@ class PairState(BaseModel):
     in_flight: dict[str, InFlight] = Field(default_factory=dict)  # by decision id
     orders: dict[str, SourceOrder] = Field(default_factory=dict)  # recent source orders, by key
     markets: dict[str, str] = Field(default_factory=dict)  # token id -> condition id, as looked up
+    versions: dict[str, MarketVersion] = Field(default_factory=dict)  # v2 tokens (absent: v1)
     recent_fill_ids: list[str] = Field(default_factory=list)  # bounded memory of handled fills
     last_fill_at: datetime | None = None
     runs: int = 1  # how many runs (continue-as-new generations) this pair has had

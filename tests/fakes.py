@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,7 @@ from projectk.models import (
     MICRO,
     Exchange,
     FillCursor,
+    MarketVersion,
     PairConfig,
     PairState,
     Side,
@@ -90,6 +92,7 @@ def make_fill(
     block_time: datetime | None = None,
     token_id: str = TOKEN,
     order: int | None = None,
+    exchange: Exchange = Exchange.CTF,
 ) -> SourceFill:
     """Return the n-th fill of a wallet (block 1000+n, log index 0), a piece of source order
     `order` (default: an order of its own, number n)."""
@@ -105,7 +108,7 @@ def make_fill(
         shares_micro=shares,
         notional_micro=int(Decimal(shares) * price_d),
         price=price_d,
-        exchange=Exchange.CTF,
+        exchange=exchange,
         tx_hash=tx,
         block_number=1000 + n,
         log_index=0,
@@ -239,12 +242,29 @@ class FakeChain:
     """Chain balances as the mirror and reconciliation read them: the source held 100 shares
     before any sale, and the follower's balances are unknown (so nothing is repaired)."""
 
-    async def token_balance(self, wallet: str, token_id: str, block: int | None = None) -> int:
-        """Say every wallet held 100 shares."""
+    def __init__(self) -> None:
+        self.reads: list[tuple[str, str, int | None, MarketVersion]] = []
+        self.positions_read: list[dict[str, MarketVersion]] = []
+
+    async def token_balance(
+        self,
+        wallet: str,
+        token_id: str,
+        block: int | None = None,
+        version: MarketVersion = MarketVersion.V1,
+    ) -> int:
+        """Say every wallet held 100 shares (and remember what was asked)."""
+        self.reads.append((wallet, token_id, block, version))
         return 100 * MICRO
 
-    async def balances(self, wallet: str, token_ids: list[str]) -> dict[str, int]:
+    async def balances(
+        self,
+        wallet: str,
+        token_ids: list[str],
+        versions: Mapping[str, MarketVersion] | None = None,
+    ) -> dict[str, int]:
         """Report no balances: reconciliation then has nothing to compare."""
+        self.positions_read.append(dict(versions or {}))
         return {}
 
 

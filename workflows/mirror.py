@@ -113,7 +113,10 @@ class MirrorOrderWorkflow:
         before = await workflow.execute_activity_method(
             ChainActivities.token_balance,
             TokenBalanceInput(
-                wallet=data.source, token_id=order.token_id, block_number=order.first_block - 1
+                wallet=data.source,
+                token_id=order.token_id,
+                block_number=order.first_block - 1,
+                market_version=order.market_version,
             ),
             start_to_close_timeout=policies.CHAIN_READ_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,

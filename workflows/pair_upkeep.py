@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.claim_ledger import ClaimLedgerActivities
     from activities.orders import OrderActivities
     from projectk.books import AlertSpec
+    from projectk.decisions import versions_of
     from projectk.messages import (
         BookedByOthersInput,
         CancelOrdersInput,
@@ -79,7 +80,11 @@ class PairUpkeep:
         started = state.mirrors_started
         read = await workflow.execute_activity_method(
             ChainActivities.follower_positions,
-            PositionsInput(wallet=state.config.funder_address, token_ids=sorted(state.positions)),
+            PositionsInput(
+                wallet=state.config.funder_address,
+                token_ids=sorted(state.positions),
+                market_versions=versions_of(state, state.positions),
+            ),
             start_to_close_timeout=policies.RECONCILE_TIMEOUT,
             retry_policy=policies.CHAIN_RETRY,
         )

@@ -13,6 +13,14 @@ NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
 CONDITIONAL_TOKENS = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045"
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 
+# Protocol V2 ("v2" markets), as the SDK's environment config names them (`exchange_v3`,
+# `position_manager`, `protocol_v2_router`): orders settle on ExchangeV3, positions live in
+# PositionManager (an ERC-1155 whose ids are position ids), split/merge/redeem go through the
+# Router.
+EXCHANGE_V3 = "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"
+POSITION_MANAGER = "0x006F54F7f9A22e0000CC2AB60031000000ae9fEF"
+PROTOCOL_V2_ROUTER = "0x12121212006e4CD160D18e3f00711DA5c3372600"
+
 ERC1155_BALANCE_ABI: list[dict[str, Any]] = [
     {
         "name": "balanceOf",
@@ -26,8 +34,9 @@ ERC1155_BALANCE_ABI: list[dict[str, Any]] = [
     }
 ]
 
-# V2 fill event (DESIGN.md). topic0 = keccak("OrderFilled(bytes32,address,address,uint8,uint256,
-# uint256,uint256,uint256,bytes32,bytes32)"); topics 1-3 are orderHash, maker, taker.
+# V2 fill event (DESIGN.md); ExchangeV3 emits the same event, with tokenId = the position id.
+# topic0 = keccak("OrderFilled(bytes32,address,address,uint8,uint256,uint256,uint256,uint256,
+# bytes32,bytes32)"); topics 1-3 are orderHash, maker, taker.
 ORDER_FILLED_SIGNATURE = (
     "OrderFilled(bytes32,address,address,uint8,uint256,uint256,uint256,uint256,bytes32,bytes32)"
 )
@@ -41,7 +50,8 @@ ORDER_FILLED_DATA_TYPES = (
     "bytes32",
     "bytes32",
 )
-V2_EXCHANGES = (CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2)
+# Every exchange whose OrderFilled logs are fills: both CTF exchanges (v1 markets) and ExchangeV3.
+FILL_EXCHANGES = (CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
 
 # Redeem routes. Sources: docs.polymarket.com "Contracts" (NegRiskAdapter, ProxyWallet
 # factory) and Polymarket's V2 migration guide / reference clients (pUSD collateral adapters).

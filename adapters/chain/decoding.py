@@ -1,9 +1,12 @@
-"""Pure decoding of Polymarket exchange V2 `OrderFilled` logs into source fills.
+"""Pure decoding of Polymarket exchanges' `OrderFilled` logs into source fills.
 
 Invariants:
 - Pure: no I/O and no clock; the detection time and block times are arguments.
-- A log is an `OrderFilled` only if topic0 is the V2 event topic, it was emitted by one of the two
-  V2 exchanges and its data has the exact V2 layout; anything else raises `NotOrderFilled`.
+- A log is an `OrderFilled` only if topic0 is the V2 event topic, it was emitted by one of the
+  fill exchanges (CTF Exchange V2, NegRisk Exchange V2, ExchangeV3) and its data has the exact V2
+  layout; anything else raises `NotOrderFilled`.
+- The emitting exchange tells the market's version: ExchangeV3 settles only v2 markets, whose
+  `tokenId` is a PositionManager position id; the two V2 exchanges settle only v1 markets.
 - A fill belongs to the log's `maker` (topic2) only: each matched order emits one `OrderFilled`
   whose maker is that order's funder, so the taker-side view of the same trade is never counted.
 - fill id = "<tx hash>:<maker order hash>" (lower-case 0x hashes): the maker's order names the
@@ -27,6 +30,7 @@ from eth_utils.address import to_checksum_address
 
 from adapters.chain.contracts import (
     CTF_EXCHANGE_V2,
+    EXCHANGE_V3,
     NEG_RISK_EXCHANGE_V2,
     ORDER_FILLED_DATA_TYPES,
     ORDER_FILLED_TOPIC,
@@ -36,6 +40,7 @@ from projectk.models import Exchange, Side, SourceFill
 _EXCHANGES = {
     CTF_EXCHANGE_V2.lower(): Exchange.CTF,
     NEG_RISK_EXCHANGE_V2.lower(): Exchange.NEG_RISK,
+    EXCHANGE_V3.lower(): Exchange.V3,
 }
 _DATA_BYTES = 32 * len(ORDER_FILLED_DATA_TYPES)
 _PRICE_CONTEXT = Context(prec=40)
@@ -44,7 +49,7 @@ BlockTimes = Callable[[int], datetime | None]
 
 
 class NotOrderFilled(ValueError):
-    """A log that is not a V2 `OrderFilled` of a Polymarket exchange; the message says why."""
+    """A log that is not an `OrderFilled` of a Polymarket exchange; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class ChainLog:
 
 @dataclass(frozen=True)
 class OrderFilled:
-    """The decoded fields of one V2 `OrderFilled` event."""
+    """The decoded fields of one `OrderFilled` event."""
 
     log: ChainLog
     exchange: Exchange
@@ -72,7 +77,7 @@ class OrderFilled:
     maker: str  # checksummed
     taker: str  # checksummed
     side: Side
-    token_id: int
+    token_id: int  # ConditionalTokens token id (v1) or PositionManager position id (v2)
     maker_amount: int  # what the maker gave: pUSD for a BUY, shares for a SELL (micro-units)
     taker_amount: int  # what the maker received: shares for a BUY, pUSD for a SELL
     fee: int
@@ -166,10 +171,10 @@ def parse_log(raw: Mapping[str, Any]) -> ChainLog:
 
 
 def decode_order_filled(log: ChainLog) -> OrderFilled:
-    """Decode a V2 `OrderFilled` log, or raise `NotOrderFilled` saying why it is not one."""
+    """Decode an `OrderFilled` log, or raise `NotOrderFilled` saying why it is not one."""
     exchange = _EXCHANGES.get(log.address)
     if exchange is None:
-        raise NotOrderFilled(f"log of {log.address} is not from a Polymarket V2 exchange")
+        raise NotOrderFilled(f"log of {log.address} is not from a Polymarket exchange")
     if not log.topics or log.topics[0] != ORDER_FILLED_TOPIC:
         raise NotOrderFilled("topic0 is not OrderFilled (V2)")
     if len(log.topics) != 4 or len(log.data) != _DATA_BYTES:
@@ -237,7 +242,7 @@ def source_fills(
 ) -> list[SourceFill]:
     """Return the fills of `wallets` (all makers if None) in the logs, in chain order.
 
-    Logs that are not V2 `OrderFilled`s and `removed` logs are skipped.
+    Logs that are not `OrderFilled`s of a fill exchange and `removed` logs are skipped.
     """
     events = []
     for log in logs:

@@ -21,6 +21,7 @@ from projectk.models import (
     MICRO,
     FeeSchedule,
     Frozen,
+    MarketVersion,
     Micro,
     MirrorReport,
     OrderIntent,
@@ -88,11 +89,13 @@ class RecordOutcomeInput(Frozen):
 
 
 class TokenBalanceInput(Frozen):
-    """Read a wallet's ERC-1155 outcome-token balance on ConditionalTokens at a block."""
+    """Read a wallet's ERC-1155 outcome-token balance at a block, where the market's version keeps
+    it (v1: ConditionalTokens, v2: PositionManager)."""
 
     wallet: str
     token_id: str
     block_number: int | None = None  # None: the latest block
+    market_version: MarketVersion = MarketVersion.V1
 
 
 class TokenBalance(Frozen):
@@ -253,6 +256,7 @@ class PositionsInput(Frozen):
 
     wallet: str
     token_ids: list[str]
+    market_versions: dict[str, MarketVersion] = Field(default_factory=dict)  # absent: v1
 
 
 class PositionsResult(Frozen):

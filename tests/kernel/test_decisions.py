@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from projectk import books, decisions
 from projectk.models import (
     MICRO,
+    Exchange,
     Guards,
     InFlight,
+    MarketVersion,
     MirrorOutcome,
     MirrorReport,
     PairConfig,
@@ -227,6 +229,33 @@ def test_orders_are_pruned_but_never_while_in_flight_or_waiting() -> None:
     pruned = decisions.prune_orders(state)
     assert len(pruned.orders) == decisions.MAX_ORDERS_KEPT
     assert busy.order_key in pruned.orders
+
+
+def test_a_v2_fill_makes_its_order_and_token_read_from_v2_balances() -> None:
+    state = pair()
+    v2 = make_fill(1, block_time=NOW, token_id=OTHER, exchange=Exchange.V3)
+    state = decisions.fold_fill(decisions.fold_fill(state, make_fill(2, block_time=NOW)), v2)
+    assert state.orders[v2.order_key].market_version is MarketVersion.V2
+    assert state.orders[make_fill(2).order_key].market_version is MarketVersion.V1
+    assert state.versions == {OTHER: MarketVersion.V2}  # v1 tokens are the default, not listed
+    assert decisions.versions_of(state, [YES, OTHER]) == {OTHER: MarketVersion.V2}
+
+
+def test_pruning_keeps_the_version_of_a_token_still_held() -> None:
+    state = pair(budget=10_000 * MICRO)
+    held = make_fill(1, block_time=NOW, token_id=OTHER, exchange=Exchange.V3)
+    state, _ = decisions.skip_undecided(decisions.fold_fill(state, held), held.order_key)
+    state = state.model_copy(update={"positions": {OTHER: Position(shares_micro=MICRO)}})
+    for n in range(2, decisions.MAX_ORDERS_KEPT + 50):
+        fill = make_fill(n, block_time=NOW)
+        state, _ = decisions.skip_undecided(decisions.fold_fill(state, fill), fill.order_key)
+    pruned = decisions.prune_orders(state)
+    assert held.order_key not in pruned.orders
+    assert pruned.versions == {OTHER: MarketVersion.V2}
+    sold = pruned.model_copy(update={"positions": {}})  # once not held, it goes with the markets
+    fill = make_fill(decisions.MAX_ORDERS_KEPT + 60, block_time=NOW)
+    sold, _ = decisions.skip_undecided(decisions.fold_fill(sold, fill), fill.order_key)
+    assert decisions.prune_orders(sold).versions == {}
 
 
 # -- the property test ------------------------------------------------------------------------

@@ -10,9 +10,17 @@ from adapters.ledger import Ledger
 from adapters.ledger.records import OrderStatus
 from projectk.contract import mirror_workflow_id
 from projectk.messages import ConfigPatch, FillBatch, StopRequest
-from projectk.models import MICRO, Guards, PairStatus, Side
-from tests.fakes import GatedVenue, MemoryFeed, make_fill
-from tests.workflows.harness import eventually, pair_config, start_pair, wait_state, worker
+from projectk.models import MICRO, Exchange, Guards, MarketVersion, PairStatus, Side
+from tests.fakes import SOURCE, FakeChain, GatedVenue, MemoryFeed, make_fill
+from tests.workflows.harness import (
+    eventually,
+    fake_clients,
+    pair_config,
+    registry_worker,
+    start_pair,
+    wait_state,
+    worker,
+)
 from workflows.pair import PairWorkflow
 
 # A 5 pUSD fixed buy of a 0.50 fill: limit 0.515 floored to the tick = 0.51, 9.80 shares.
@@ -170,6 +178,27 @@ async def test_sell_mirrors_the_same_fraction_and_realizes_pnl(
         state = await wait_state(handle, lambda s: s.mirrors_started == 2 and not s.in_flight)
         assert state.positions == {}
         assert state.realized_pnl_micro > 0
+
+
+async def test_a_v2_market_sell_is_sized_from_the_sources_v2_balance(
+    time_env: WorkflowEnvironment, task_queue: str, ledger: Ledger
+) -> None:
+    # A v2 market's fills come from ExchangeV3: the source's balance before its sale is read
+    # from PositionManager, not ConditionalTokens; the pair remembers the token's version for
+    # reconciliation (`PairUpkeep` reads the follower's positions with `versions_of`).
+    feed, venue, chain = MemoryFeed(), GatedVenue(), FakeChain()
+    clients = fake_clients(ledger, feed, venue, chain=chain)
+    async with registry_worker(time_env.client, task_queue, clients):
+        handle = await start_pair(time_env.client, task_queue, pair_config(task_queue))
+        bought = make_fill(1, exchange=Exchange.V3)
+        feed.push(bought)
+        state = await wait_state(handle, lambda s: s.spent_micro == EXPECTED_COST)
+        assert state.versions == {bought.token_id: MarketVersion.V2}
+        sold = make_fill(2, side=Side.SELL, price="0.60", shares=100 * MICRO, exchange=Exchange.V3)
+        feed.push(sold)
+        state = await wait_state(handle, lambda s: s.mirrors_started == 2 and not s.in_flight)
+        assert state.positions == {}
+    assert chain.reads == [(SOURCE, sold.token_id, sold.block_number - 1, MarketVersion.V2)]
 
 
 async def test_remove_ends_the_workflow(

@@ -1,4 +1,4 @@
-"""Ethereum log bloom checks: can a block hold a V2 `OrderFilled` of one of our wallets?
+"""Ethereum log bloom checks: can a block hold an `OrderFilled` of one of our wallets?
 
 Invariant: `may_hold_fills` never says False for a block that holds such a log (a bloom filter
 has no false negatives), so skipping `eth_getLogs` on False never misses a fill; an empty or
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from eth_utils.crypto import keccak
 
-from adapters.chain.contracts import ORDER_FILLED_TOPIC, V2_EXCHANGES
+from adapters.chain.contracts import FILL_EXCHANGES, ORDER_FILLED_TOPIC
 
 BLOOM_BYTES = 256
 
@@ -29,7 +29,7 @@ def _has(bloom: bytes, value: bytes) -> bool:
 
 
 _TOPIC = bytes.fromhex(ORDER_FILLED_TOPIC[2:])
-_EXCHANGES = [bytes.fromhex(address[2:]) for address in V2_EXCHANGES]
+_EXCHANGES = [bytes.fromhex(address[2:]) for address in FILL_EXCHANGES]
 
 
 def may_hold_fills(bloom: bytes, wallets: Iterable[str]) -> bool:

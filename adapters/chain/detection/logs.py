@@ -1,8 +1,9 @@
 """Reading `OrderFilled` logs of many wallets over block ranges, within a node's limits.
 
 Invariants:
-- One `eth_getLogs` covers both V2 exchanges and up to `max_wallets` makers (topic2 as a list),
-  over at most `max_block_range` blocks; larger requests are split, never truncated.
+- One `eth_getLogs` covers every fill exchange (`FILL_EXCHANGES`: both CTF exchanges and
+  ExchangeV3) and up to `max_wallets` makers (topic2 as a list), over at most `max_block_range`
+  blocks; larger requests are split, never truncated.
 - A range counts as read only when the node that answered has reached its last block
   (`RpcPool.call_at`): a node behind (failover, a load balancer's lagging backend) answers
   blocks it has not seen with an empty list, which must not pass for "no fills there".
@@ -18,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from adapters.chain.contracts import ORDER_FILLED_TOPIC, V2_EXCHANGES
+from adapters.chain.contracts import FILL_EXCHANGES, ORDER_FILLED_TOPIC
 from adapters.chain.decoding import ChainLog, parse_log
 from adapters.chain.detection.heads import fetch_header
 from adapters.chain.rpc import RpcError, RpcPool
 
-_ADDRESSES = [address.lower() for address in V2_EXCHANGES]
+_ADDRESSES = [address.lower() for address in FILL_EXCHANGES]
 BLOCK_TIME_CACHE = 4096
 
 
@@ -41,7 +42,7 @@ def wallet_topic(wallet: str) -> str:
 
 
 class LogReader:
-    """Fetch the V2 `OrderFilled` logs whose maker is one of a list of wallets."""
+    """Fetch the `OrderFilled` logs of the fill exchanges whose maker is one of some wallets."""
 
     def __init__(self, rpc: RpcPool, max_block_range: int = 1000, max_wallets: int = 1000):
         self._rpc = rpc

@@ -25,6 +25,7 @@ from adapters.chain.rpc import RpcPool
 from adapters.ledger import Ledger
 from projectk.models import FillCursor, SourceFill
 from sandbox.runtime import Sandbox
+from tests.sandbox_env import sdk_clients
 
 JSON = {"Content-Type": "application/json"}
 
@@ -47,6 +48,8 @@ class Traders:
         self._clients: dict[int, ClobClient] = {}
         self.market = sb.create_market("Detection test?", None, quote=False)
         self.yes = self.market["tokens"][0]["token_id"]
+        self._sdk = sdk_clients(sb, self.demo)
+        self._v2: dict[str, Any] | None = None
 
     def address(self, i: int) -> str:
         return str(self.demo[i]["address"])
@@ -70,6 +73,25 @@ class Traders:
         )
         assert resp["status"] == "matched", resp
         return str(resp["transactionsHashes"][0])
+
+    @property
+    def v2_market(self) -> dict[str, Any]:
+        """Return the v2 test market (made on first use); its token ids are position ids."""
+        if self._v2 is None:
+            self._v2 = self.sb.create_market("Detection v2 test?", None, quote=False, version="v2")
+        return self._v2
+
+    def trade_v2(self, seller: int, buyer: int, price: str = "0.4", size: str = "5") -> str:
+        """Make `seller` (maker) sell to `buyer` (taker) on the v2 market with Polymarket's SDK
+        (py-clob-client-v2 cannot sign for ExchangeV3); return the settlement tx hash."""
+        market = self.v2_market
+        yes = market["tokens"][0]["token_id"]
+        self.sb.split(market["condition_id"], self.address(seller), str(int(size) + 1))
+        self._sdk(seller).place_limit_order(asset_id=yes, price=price, size=size, side="SELL")
+        taken = self._sdk(buyer).place_limit_order(asset_id=yes, price=price, size=size, side="BUY")
+        assert taken.status == "matched", taken
+        (tx,) = self._sdk(buyer).wait_for_order_fill_settlement(taken)
+        return str(tx)
 
 
 def fills_of_txs(rpc_url: str, tx_hashes: Sequence[str]) -> list[SourceFill]:

@@ -1,15 +1,19 @@
 """Record real-shaped exchange logs from the sandbox into tests/resources/logs/.
 
-Run: `uv run python -m tests.adapters.chain.record_logs`. It starts a sandbox, makes a CTF-exchange
-trade with two makers and a neg-risk trade, and writes every log of their receipts (as
-`eth_getLogs` returns them, including the non-OrderFilled `OrdersMatched`) together with the
-fields each OrderFilled must decode to, worked out here from the orders placed, not from the
-decoder under test.
+Run: `uv run python -m tests.adapters.chain.record_logs [v1|v2|all]` (default all). It starts a
+sandbox and makes the same trade (two makers, one taker) on a CTF-exchange market and a neg-risk
+market (v1, with py-clob-client-v2, into `sandbox_trades.json`) and on a Protocol V2 market (v2,
+settled on ExchangeV3, with Polymarket's SDK, into `sandbox_v2_trades.json`). It writes every log
+of their receipts (as `eth_getLogs` returns them, including the non-OrderFilled `OrdersMatched`
+and `FeeCharged`) together with the fields each OrderFilled must decode to, worked out here from
+the orders placed, not from the decoder under test.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from py_clob_client_v2.client import ClobClient
@@ -18,8 +22,16 @@ from py_clob_client_v2.clob_types import OrderArgsV2
 from sandbox.runtime import Sandbox, SandboxOptions
 from tests import RESOURCES
 from tests.adapters.chain.helpers import rpc
+from tests.sandbox_env import sdk_clients
 
 OUT = RESOURCES / "logs" / "sandbox_trades.json"
+OUT_V2 = RESOURCES / "logs" / "sandbox_v2_trades.json"
+# a sells 10 @0.37, b sells 5 of 8 @0.41, c buys 15 paying both (from the orders placed).
+EXPECTED = [
+    (0, "SELL", "10", "3.7", "0.37"),
+    (1, "SELL", "5", "2.05", "0.41"),
+    (2, "BUY", "15", "5.75", "0.3833333333333333333333333333333333333333"),
+]
 
 
 def _client(sb: Sandbox, account: dict[str, Any]) -> ClobClient:
@@ -58,17 +70,17 @@ def _trade(sb: Sandbox, neg_risk: bool) -> dict[str, Any]:
         OrderArgsV2(token_id=yes, price=0.41, size=15, side="BUY")
     )
     exchange = "neg_risk" if neg_risk else "ctf"
-    # Expected, from the orders: a sells 10 @0.37, b sells 5 of 8 @0.41, c buys 15 paying both.
-    expected = [
-        (a["address"], "SELL", "10", "3.7", "0.37"),
-        (b["address"], "SELL", "5", "2.05", "0.41"),
-        (c["address"], "BUY", "15", "5.75", "0.3833333333333333333333333333333333333333"),
-    ]
+    return _sample(sb, resp["transactionsHashes"][0], yes, exchange)
+
+
+def _sample(sb: Sandbox, tx: str, token: str, exchange: str) -> dict[str, Any]:
+    demo = sb.info["accounts"]["demo"]
+    expected = [(demo[i]["address"], *rest) for i, *rest in EXPECTED]
     return {
-        "tx_hash": resp["transactionsHashes"][0],
-        "token_id": yes,
+        "tx_hash": tx,
+        "token_id": token,
         "exchange": exchange,
-        "logs": _receipt_logs(sb, resp["transactionsHashes"][0]),
+        "logs": _receipt_logs(sb, tx),
         "expected": [
             dict(zip(("wallet", "side", "shares", "notional", "price"), e, strict=True))
             for e in expected
@@ -76,14 +88,34 @@ def _trade(sb: Sandbox, neg_risk: bool) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    """Record the samples."""
+def _v2_trade(sb: Sandbox) -> dict[str, Any]:
+    demo = sb.info["accounts"]["demo"]
+    market = sb.create_market("Recorded rec-v2?", "rec-v2", quote=False, version="v2")
+    yes = market["tokens"][0]["token_id"]  # a PositionManager position id
+    sdk = sdk_clients(sb, demo)
+    for maker in (0, 1):
+        sb.split(market["condition_id"], demo[maker]["address"], "20")
+    sdk(0).place_limit_order(asset_id=yes, price="0.37", size="10", side="SELL")
+    sdk(1).place_limit_order(asset_id=yes, price="0.41", size="8", side="SELL")
+    taken = sdk(2).place_limit_order(asset_id=yes, price="0.41", size="15", side="BUY")
+    (tx,) = sdk(2).wait_for_order_fill_settlement(taken)
+    return _sample(sb, str(tx), yes, "v3")
+
+
+def main(which: str = "all") -> None:
+    """Record the samples of one market version ("v1", "v2") or both ("all")."""
     with Sandbox(SandboxOptions(block_time_s=0, market_maker=False, demo_markets=False)) as sb:
-        samples = [_trade(sb, neg_risk=False), _trade(sb, neg_risk=True)]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(samples, indent=1) + "\n")
-    print(f"wrote {OUT}")
+        if which in ("v1", "all"):
+            _write(OUT, [_trade(sb, neg_risk=False), _trade(sb, neg_risk=True)])
+        if which in ("v2", "all"):
+            _write(OUT_V2, [_v2_trade(sb)])
+
+
+def _write(out: Path, samples: list[dict[str, Any]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(samples, indent=1) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

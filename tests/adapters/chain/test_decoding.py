@@ -1,4 +1,5 @@
-"""Decoding V2 OrderFilled logs: recorded sandbox logs and properties over generated logs."""
+"""Decoding OrderFilled logs (CTF exchanges and ExchangeV3): recorded sandbox logs and properties
+over generated logs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from eth_utils.address import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.chain.contracts import CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC
+from adapters.chain.contracts import (
+    CTF_EXCHANGE_V2,
+    EXCHANGE_V3,
+    NEG_RISK_EXCHANGE_V2,
+    ORDER_FILLED_TOPIC,
+)
 from adapters.chain.decoding import (
     NotOrderFilled,
     decode_order_filled,
@@ -21,14 +27,20 @@ from adapters.chain.decoding import (
     parse_log,
     source_fills,
 )
-from projectk.models import MICRO, Exchange, Side
+from projectk.models import MICRO, Exchange, MarketVersion, Side
 from tests import RESOURCES
 
 SAMPLES = json.loads((RESOURCES / "logs" / "sandbox_trades.json").read_text())
+V2_SAMPLES = json.loads((RESOURCES / "logs" / "sandbox_v2_trades.json").read_text())
+EXCHANGES = {
+    CTF_EXCHANGE_V2: Exchange.CTF,
+    NEG_RISK_EXCHANGE_V2: Exchange.NEG_RISK,
+    EXCHANGE_V3: Exchange.V3,
+}
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s["exchange"] for s in SAMPLES])
+@pytest.mark.parametrize("sample", SAMPLES + V2_SAMPLES, ids=lambda s: str(s["exchange"]))
 def test_recorded_logs_decode_to_the_traded_fills(sample: dict[str, Any]) -> None:
     logs = [parse_log(raw) for raw in sample["logs"]]
     fills = source_fills(logs, None, NOW)
@@ -52,6 +64,8 @@ def test_recorded_logs_decode_to_the_traded_fills(sample: dict[str, Any]) -> Non
         assert fill.log_index == int(raw["logIndex"], 16)
         assert fill.token_id == sample["token_id"]
         assert fill.exchange is Exchange(sample["exchange"])
+        version = MarketVersion.V2 if sample["exchange"] == "v3" else MarketVersion.V1
+        assert fill.market_version is version
         assert fill.block_number == int(raw["blockNumber"], 16)
         assert fill.block_time == datetime.fromtimestamp(int(raw["blockTimestamp"], 16), UTC)
         assert fill.fee_micro == 0 and fill.detected_at == NOW
@@ -70,7 +84,7 @@ def test_only_the_watched_makers_own_log_counts() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"address": "0x" + "11" * 20}, "not from a Polymarket V2 exchange"),
+        ({"address": "0x" + "11" * 20}, "not from a Polymarket exchange"),
         ({"topics": ["0x" + "22" * 32]}, "topic0 is not OrderFilled"),
         ({"data": "0x00"}, "layout"),
         ({"logIndex": None}, "logIndex is missing"),
@@ -127,7 +141,7 @@ amounts = st.integers(min_value=1, max_value=10**15)
 
 
 @given(
-    exchange=st.sampled_from([CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2]),
+    exchange=st.sampled_from(list(EXCHANGES)),
     maker=addresses,
     taker=addresses,
     side=st.sampled_from([0, 1]),
@@ -145,7 +159,7 @@ def test_any_order_filled_round_trips(
     assert fill.wallet == maker and fill.side is (Side.BUY if side == 0 else Side.SELL)
     assert (fill.shares_micro, fill.notional_micro, fill.fee_micro) == (shares, usd, fee)
     assert fill.token_id == str(token) and int(fill.token_id) == token
-    assert fill.exchange is (Exchange.CTF if exchange == CTF_EXCHANGE_V2 else Exchange.NEG_RISK)
+    assert fill.exchange is EXCHANGES[exchange]
     assert fill.fill_id == f"{TX}:{ORDER}" and fill.order_hash == ORDER
     assert fill.cursor().key() == (123, 7)
     # exact price: price x shares gives back the pUSD amount (to 40 significant digits)

@@ -17,7 +17,7 @@ from eth_utils.crypto import keccak
 from temporalio.testing import ActivityEnvironment
 
 from activities.fills import FillActivities
-from adapters.chain.contracts import ORDER_FILLED_TOPIC
+from adapters.chain.contracts import EXCHANGE_V3, FILL_EXCHANGES, ORDER_FILLED_TOPIC
 from adapters.chain.detection.bloom import BLOOM_BYTES, bloom_bits, may_hold_fills
 from adapters.chain.detection.heads import PollSchedule
 from adapters.chain.detection.stats import read_stats, write_stats
@@ -248,6 +248,8 @@ def test_bloom_rules_out_blocks_without_our_fills() -> None:
     ours = bytes(12) + bytes.fromhex(WALLET[2:])
     assert may_hold_fills(bloom_of(exchange, topic, ours), [WALLET])
     assert not may_hold_fills(bloom_of(exchange, topic), [WALLET])
+    v3 = bytes.fromhex(EXCHANGE_V3[2:])  # a v2 market's fill
+    assert may_hold_fills(bloom_of(v3, topic, ours), [WALLET])
     assert not may_hold_fills(bloom_of(topic, ours), [WALLET])  # another contract's event
     assert may_hold_fills(b"", [WALLET])  # no bloom: cannot rule anything out
     assert bloom_bits(b"") == bloom_bits(b"") and keccak(b"")  # cached and deterministic
@@ -336,7 +338,9 @@ async def test_log_reader_chunks_blocks_and_wallets_and_shrinks_on_refusal() -> 
     assert await reader.fetch(1, 250, wallets) == []
     assert len(queries) == 3 * 3  # 3 wallet chunks x 3 block chunks
     assert {len(q["topics"][2]) for q in queries} == {2, 1}
-    assert all(q["topics"][0] == ORDER_FILLED_TOPIC and len(q["address"]) == 2 for q in queries)
+    exchanges = {address.lower() for address in FILL_EXCHANGES}
+    assert all(q["topics"][0] == ORDER_FILLED_TOPIC for q in queries)
+    assert all(set(q["address"]) == exchanges for q in queries)  # ExchangeV3 too: v2 markets
     queries.clear()
     refuse_over[0] = 30
     await reader.fetch(1, 100, wallets[:1])

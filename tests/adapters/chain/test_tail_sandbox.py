@@ -8,7 +8,7 @@ import pytest
 
 from adapters.chain.detection.feed import ChainFillFeed
 from adapters.ledger import Ledger
-from projectk.models import FillCursor
+from projectk.models import MICRO, Exchange, FillCursor, MarketVersion, Side
 from sandbox.runtime import Sandbox
 from tests.adapters.chain.helpers import (
     PairEmulator,
@@ -70,6 +70,38 @@ async def test_every_fill_reaches_its_pairs_exactly_once(
         assert all(f.detected_at is not None for f in ledger.list_fills())
     finally:
         for pair in pairs:
+            await pair.stop()
+        await feed.stop()
+
+
+async def test_a_v2_market_trade_reaches_the_followers_of_both_wallets(
+    chain_sandbox: Sandbox, traders: Traders, ledger: Ledger
+) -> None:
+    # A v2 market's orders settle on ExchangeV3; its OrderFilled logs are fills like any other.
+    url = chain_sandbox.info["rpc_url"]
+    feed = ChainFillFeed(make_tail([url], ledger))
+    await feed.start()
+    start = after_head(chain_sandbox)
+    seller = PairEmulator(feed, traders.address(0), start)
+    buyer = PairEmulator(feed, traders.address(6), start)
+    for pair in (seller, buyer):
+        pair.start()
+    try:
+        await eventually(lambda: feed.tail.synced_block is not None)
+        tx = await asyncio.to_thread(traders.trade_v2, 0, 6, "0.45", "7")
+        await eventually(lambda: len(seller.received) == 1 and len(buyer.received) == 1)
+        await asyncio.sleep(0.3)  # nothing more arrives
+        (sold,), (bought,) = seller.received, buyer.received
+        position = traders.v2_market["tokens"][0]["token_id"]
+        for fill, side in ((sold, Side.SELL), (bought, Side.BUY)):
+            assert fill.tx_hash == tx and fill.side is side and fill.token_id == position
+            assert fill.exchange is Exchange.V3 and fill.market_version is MarketVersion.V2
+            assert (fill.shares_micro, fill.notional_micro) == (7 * MICRO, 3_150_000)
+        assert [f.fill_id for f in fills_of_txs(url, [tx])] == [sold.fill_id, bought.fill_id]
+        stored = ledger.get_fill(sold.fill_id)
+        assert stored is not None and stored.market_version is MarketVersion.V2
+    finally:
+        for pair in (seller, buyer):
             await pair.stop()
         await feed.stop()
 

@@ -22,8 +22,10 @@ from adapters.ledger import (
 from adapters.ledger.tables import ALERTS, CLAIMS, EXECUTIONS, MIRROR_ORDERS, PAIRS, SOURCE_FILLS
 from projectk.models import (
     MICRO,
+    Exchange,
     FillCursor,
     Guards,
+    MarketVersion,
     MirrorOutcome,
     MirrorReport,
     OrderType,
@@ -125,6 +127,16 @@ def test_record_fill_once_and_exactly(ledger: Ledger) -> None:
     assert stored.block_time == T0 and stored.block_time.tzinfo == UTC
     assert stored.detected_at == T0 and stored.exchange == fill.exchange
     assert stored.order_hash == fill.order_hash and len(stored.fill_id) == 133
+
+
+def test_a_v2_market_fill_reads_back_as_one(ledger: Ledger) -> None:
+    # The exchange column carries the market version: ExchangeV3 settles only v2 markets.
+    fill = make_fill(exchange=Exchange.V3)
+    assert ledger.record_fill(fill) is True
+    stored = ledger.get_fill(fill.fill_id)
+    assert stored is not None and stored.exchange is Exchange.V3
+    assert stored.market_version is MarketVersion.V2
+    assert make_fill().market_version is MarketVersion.V1  # fills recorded before v2: CTF
 
 
 def test_fills_after_a_cursor_in_chain_order_without_retracted(ledger: Ledger) -> None:
